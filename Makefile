@@ -1,0 +1,40 @@
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+GATEWAY := deploy/gateway
+NODE_STAMP := $(GATEWAY)/node_modules/.installed
+
+.PHONY: run test install gateway bench clean
+
+run: $(STAMP)
+	$(BIN)/harborgraph serve --print-tokens
+
+test: $(STAMP) $(NODE_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The federation tests run a real gateway and a second subgraph from npm.
+$(NODE_STAMP): $(GATEWAY)/package-lock.json
+	cd $(GATEWAY) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+gateway: $(NODE_STAMP)
+	cd $(GATEWAY) && node compose.mjs --config subgraphs.json --out supergraph.graphql
+	cd $(GATEWAY) && node node_modules/@graphql-hive/gateway/dist/bin.js supergraph supergraph.graphql
+
+bench: $(STAMP)
+	$(BIN)/python tests/benchmark.py
+
+clean:
+	rm -rf $(VENV) .harborgraph .pytest_cache .mypy_cache .ruff_cache $(GATEWAY)/node_modules

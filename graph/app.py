@@ -1,0 +1,74 @@
+"""The Starlette app factory and its lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from graph.audit import AuditSink
+from graph.auth import KeySource, key_source_from_settings
+from graph.database import QueryObserver, close_pools, open_pools
+from graph.health import healthz, readyz
+from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
+from graph.settings import Settings
+from graph.state import AppState
+from graph.view import graphql_endpoint
+from schema import schema
+
+
+def _dev_keys(settings: Settings) -> DevKeys | None:
+    """Development mode without configured keys: a generated key pair in the data directory."""
+    configured = settings.jwt.jwks_url or settings.jwt.public_key_file
+    if configured or not settings.development:
+        return None
+    return ensure_dev_keys(settings.data_dir)
+
+
+def _published_jwks(dev_keys: DevKeys | None) -> dict[str, Any] | None:
+    if dev_keys is None:
+        return None
+    return jwks(load_public_key(dev_keys.public_key_path), dev_keys.kid)
+
+
+async def jwks_endpoint(request: Request) -> JSONResponse:
+    state: AppState = request.app.state.harborgraph
+    if state.jwks is None:
+        return JSONResponse({"error": "no development key set is published"}, status_code=404)
+    return JSONResponse(state.jwks, headers={"Cache-Control": "max-age=300"})
+
+
+def create_app(
+    settings: Settings, dsns: Mapping[str, str], observer: QueryObserver | None = None
+) -> Starlette:
+    """An app serving the given per-source databases; pools open and close with its lifespan."""
+    dev_keys = _dev_keys(settings)
+    keys: KeySource = key_source_from_settings(settings.jwt, dev_keys)
+    published = _published_jwks(dev_keys)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pools = await open_pools(dsns, settings, observer)
+        audit = AuditSink(pools["community"])
+        audit.start()
+        app.state.harborgraph = AppState(
+            settings, pools, schema(settings.development), keys, audit, published
+        )
+        try:
+            yield
+        finally:
+            await audit.stop()
+            await close_pools(pools)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/.well-known/jwks.json", jwks_endpoint, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

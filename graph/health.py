@@ -1,0 +1,40 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from graph.state import AppState
+from resolvers.migrate import pending
+from resolvers.sources import SOURCES
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def _pending(state: AppState) -> list[str]:
+    grouped: dict[int, list[str]] = {}
+    for source in SOURCES:
+        grouped.setdefault(id(state.pools[source]), []).append(source)
+    missing: list[str] = []
+    for sources in grouped.values():
+        async with state.pools[sources[0]].acquire() as conn:
+            missing += await pending(conn, sources)
+    return missing
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when every database answers and its migrations are current."""
+    state: AppState = request.app.state.harborgraph
+    try:
+        missing = await asyncio.wait_for(_pending(state), timeout=5)
+    except (OSError, TimeoutError, Exception) as error:  # any database failure means not ready
+        detail = type(error).__name__
+        return JSONResponse({"status": "unavailable", "reason": detail}, status_code=503)
+    if missing:
+        return JSONResponse({"status": "migrations pending", "pending": missing}, status_code=503)
+    return JSONResponse({"status": "ready"})

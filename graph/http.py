@@ -1,0 +1,98 @@
+"""GraphQL over HTTP: parsing and checking a request before any GraphQL runs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BadRequest(Exception):
+    """A request that is not a GraphQL request: a 4xx with a message naming the problem."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+def response_media_type(accept: str | None) -> str:
+    """graphql-response+json when the client accepts it (spec), else application/json."""
+    if accept is None:
+        return JSON
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE in types:
+        return GRAPHQL_RESPONSE
+    if JSON in types or "*/*" in types or "application/*" in types:
+        return JSON
+    raise BadRequest(406, f"Accept must allow {GRAPHQL_RESPONSE} or {JSON}")
+
+
+def _optional(body: dict[str, Any], name: str, kind: type, label: str) -> Any:
+    value = body.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise BadRequest(400, f"`{name}` must be {label}")
+    return value
+
+
+def graphql_request(body: object) -> GraphQLRequest:
+    if not isinstance(body, dict):
+        raise BadRequest(400, "the request body must be a JSON object")
+    query = body.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise BadRequest(400, "`query` must be a non-empty string")
+    return GraphQLRequest(
+        query=query,
+        variables=_optional(body, "variables", dict, "an object"),
+        operation_name=_optional(body, "operationName", str, "a string"),
+    )
+
+
+async def read_post(request: Request) -> GraphQLRequest:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        # JSON only: no simple-request content types, so no CSRF through a browser form.
+        raise BadRequest(415, f"Content-Type must be {JSON}")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise BadRequest(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(400, "the request body is not valid JSON") from None
+    return graphql_request(body)
+
+
+def read_get(request: Request) -> GraphQLRequest:
+    params = request.query_params
+    variables: object = None
+    if "variables" in params:
+        try:
+            variables = json.loads(params["variables"])
+        except ValueError:
+            raise BadRequest(400, "`variables` is not valid JSON") from None
+    return graphql_request(
+        {
+            "query": params.get("query"),
+            "variables": variables,
+            "operationName": params.get("operationName"),
+        }
+    )

@@ -1,0 +1,86 @@
+"""Bringing the databases up: embedded or configured, migrated, seeded on first start."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import asyncpg
+
+from graph.database import (
+    EMBEDDED_DATABASE,
+    EmbeddedServer,
+    close_pools,
+    ensure_database,
+    group_by_dsn,
+    open_pools,
+    source_dsns,
+    start_embedded,
+    with_database,
+)
+from graph.settings import Settings
+from resolvers.migrate import migrate
+from resolvers.seed import SeedReport, is_seeded, seed
+from resolvers.sources import Connection
+
+log = logging.getLogger("harborgraph")
+
+
+@dataclass(frozen=True, slots=True)
+class Databases:
+    dsns: Mapping[str, str]
+    embedded: bool
+
+
+@contextlib.contextmanager
+def databases(settings: Settings) -> Iterator[Databases]:
+    """The per-source DSNs; with no URL set, an embedded server that stops on exit."""
+    if settings.database_url is not None:
+        yield Databases(source_dsns(settings, settings.database_url), embedded=False)
+        return
+    server: EmbeddedServer = start_embedded(settings.data_dir)
+    try:
+        admin_url = server.get_uri()
+        asyncio.run(ensure_database(admin_url, EMBEDDED_DATABASE))
+        main_url = with_database(admin_url, EMBEDDED_DATABASE)
+        yield Databases(source_dsns(settings, main_url), embedded=True)
+    finally:
+        server.cleanup()
+
+
+async def migrate_all(dsns: Mapping[str, str]) -> list[str]:
+    """Migrate each database with the sources it holds."""
+    applied: list[str] = []
+    for dsn, sources in group_by_dsn(dsns).items():
+        conn: Connection = await asyncpg.connect(dsn)
+        try:
+            applied += await migrate(conn, sources)
+        finally:
+            await conn.close()
+    return applied
+
+
+async def seed_all(
+    dsns: Mapping[str, str],
+    settings: Settings,
+    *,
+    scale: float,
+    seed_value: int,
+    anchor: datetime.date,
+    only_if_empty: bool,
+) -> SeedReport | None:
+    pools = await open_pools(dsns, settings)
+    try:
+        if only_if_empty and await is_seeded(pools):
+            return None
+        return await seed(pools, scale=scale, seed=seed_value, anchor=anchor)
+    finally:
+        await close_pools(pools)
+
+
+def today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()

@@ -1,0 +1,153 @@
+"""Settings: the only place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PREFIX = "HARBORGRAPH_"
+SOURCES = ("vessel", "cargo", "gate", "security")
+UNLOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
+ALGORITHMS = frozenset({"ES256", "RS256", "EdDSA"})
+
+
+class SettingsError(ValueError):
+    """A setting has a wrong value; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True, slots=True)
+class JwtSettings:
+    issuer: str
+    audience: str
+    algorithms: frozenset[str]
+    leeway_seconds: int
+    jwks_url: str | None
+    public_key_file: Path | None
+    private_key_file: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None
+    source_urls: Mapping[str, str | None]
+    data_dir: Path
+    port_locode: str
+    host: str
+    port: int
+    environment: str
+    jwt: JwtSettings
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    statement_timeout_ms: int = 5000
+    max_page_size: int = 100
+    audit_log: bool = True
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    def source_url(self, source: str) -> str | None:
+        """A source's own database URL, or the main one when it has none."""
+        return self.source_urls.get(source) or self.database_url
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(PREFIX + name)
+    return value if value not in (None, "") else None
+
+
+def _database_url(env: Mapping[str, str], name: str) -> str | None:
+    value = _get(env, name)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or parts.query):
+        raise SettingsError(PREFIX + name, "must be a postgresql://user@host/db URL")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(PREFIX + name, f"must be an integer from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
+def _locode(env: Mapping[str, str]) -> str:
+    value = _get(env, "PORT_LOCODE") or "USLAX"
+    if not UNLOCODE.match(value):
+        raise SettingsError(PREFIX + "PORT_LOCODE", f"not a UN/LOCODE (e.g. USLAX): {value!r}")
+    return value
+
+
+def _environment(env: Mapping[str, str]) -> str:
+    value = _get(env, "ENV") or "development"
+    if value not in ("development", "production"):
+        raise SettingsError(PREFIX + "ENV", f"must be development or production, got {value!r}")
+    return value
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = _get(env, name)
+    return Path(raw) if raw else None
+
+
+def _algorithms(env: Mapping[str, str]) -> frozenset[str]:
+    raw = _get(env, "JWT_ALGORITHMS")
+    if raw is None:
+        return ALGORITHMS
+    chosen = frozenset(raw.replace(",", " ").split())
+    if not chosen or not chosen <= ALGORITHMS:
+        raise SettingsError(PREFIX + "JWT_ALGORITHMS", f"allowed: {' '.join(sorted(ALGORITHMS))}")
+    return chosen
+
+
+def _jwks_url(env: Mapping[str, str]) -> str | None:
+    value = _get(env, "JWT_JWKS_URL")
+    if value is not None and urlsplit(value).scheme not in ("https", "http"):
+        raise SettingsError(PREFIX + "JWT_JWKS_URL", "must be an http(s) URL")
+    return value
+
+
+def _jwt(env: Mapping[str, str], host: str, port: int) -> JwtSettings:
+    return JwtSettings(
+        issuer=_get(env, "JWT_ISSUER") or f"http://{host}:{port}",
+        audience=_get(env, "JWT_AUDIENCE") or "harborgraph",
+        algorithms=_algorithms(env),
+        leeway_seconds=_int(env, "JWT_LEEWAY_SECONDS", 30, 0, 300),
+        jwks_url=_jwks_url(env),
+        public_key_file=_path(env, "JWT_PUBLIC_KEY_FILE"),
+        private_key_file=_path(env, "JWT_PRIVATE_KEY_FILE"),
+    )
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting once; raise SettingsError naming the variable."""
+    env = os.environ if env is None else env
+    host = _get(env, "HOST") or "127.0.0.1"
+    port = _int(env, "PORT", 8000, 1, 65535)
+    return Settings(
+        database_url=_database_url(env, "DATABASE_URL"),
+        source_urls={s: _database_url(env, f"{s.upper()}_DATABASE_URL") for s in SOURCES},
+        data_dir=Path(_get(env, "DATA_DIR") or ".harborgraph"),
+        port_locode=_locode(env),
+        host=host,
+        port=port,
+        environment=_environment(env),
+        jwt=_jwt(env, host, port),
+        pool_min_size=_int(env, "POOL_MIN_SIZE", 2, 1, 100),
+        pool_max_size=_int(env, "POOL_MAX_SIZE", 10, 1, 500),
+        statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", 5000, 100, 600_000),
+        max_page_size=_int(env, "MAX_PAGE_SIZE", 100, 1, 1000),
+    )

@@ -1,0 +1,33 @@
+"""What the app holds for its lifetime (never a request's state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from strawberry.federation import Schema
+
+from graph.audit import AuditSink
+from graph.auth import KeySource, authenticate
+from graph.settings import Settings
+from resolvers.community import OrgRecord, organization_by_code
+from resolvers.principal import Principal
+from resolvers.sources import SourcePools
+
+
+@dataclass(slots=True)
+class AppState:
+    settings: Settings
+    pools: SourcePools
+    schema: Schema
+    keys: KeySource
+    audit: AuditSink
+    jwks: dict[str, Any] | None  # published in development mode only
+
+    async def _organization(self, code: str) -> OrgRecord | None:
+        return await organization_by_code(self.pools["community"], code)
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        return await authenticate(
+            authorization, settings=self.settings.jwt, keys=self.keys, lookup=self._organization
+        )

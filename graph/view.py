@@ -1,0 +1,135 @@
+"""The /graphql endpoint: GraphQL over HTTP with authentication, masking and audit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphql import ExecutionResult
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from graph.audit import audit_record
+from graph.auth import InvalidToken, www_authenticate
+from graph.errors import masked
+from graph.graphiql import GRAPHIQL_HTML
+from graph.http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    BadRequest,
+    GraphQLRequest,
+    read_get,
+    read_post,
+    response_media_type,
+)
+from graph.state import AppState
+from schema.context import Context, new_context
+
+
+def _json(payload: dict[str, Any], status: int, media_type: str, **headers: str) -> Response:
+    body = json.dumps(payload, separators=(",", ":"), default=str)
+    return Response(
+        body,
+        status_code=status,
+        media_type=media_type,
+        headers={"Cache-Control": "no-store", **headers},
+    )
+
+
+def _request_error(
+    message: str, status: int, code: str, media_type: str, **headers: str
+) -> Response:
+    payload = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return _json(payload, status, media_type, **headers)
+
+
+def _payload(result: ExecutionResult, context: Context) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    if result.errors:
+        payload["errors"] = [masked(e).formatted for e in result.errors]
+    payload["data"] = result.data
+    warnings = context.memo.get("warnings")
+    if warnings:
+        # e.g. an IMO whose check digit fails: many real ships have one, so it is no error.
+        payload["extensions"] = {"warnings": warnings}
+    return payload
+
+
+def _status(result: ExecutionResult, media_type: str) -> int:
+    # graphql-response+json: a request that never executed (parse/validation) is a 400.
+    if media_type != GRAPHQL_RESPONSE or result.data is not None or not result.errors:
+        return 200
+    executed = any(error.path is not None for error in result.errors)
+    return 200 if executed else 400
+
+
+def _wants_graphiql(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
+
+
+async def _read(request: Request) -> GraphQLRequest:
+    return read_get(request) if request.method == "GET" else await read_post(request)
+
+
+async def _execute(
+    state: AppState, gql: GraphQLRequest, context: Context, get: bool
+) -> ExecutionResult:
+    # Over GET only queries: a mutation must be a POST (CSRF, caches, logs).
+    allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
+    result = await state.schema.execute(
+        gql.query,
+        variable_values=gql.variables,
+        context_value=context,
+        operation_name=gql.operation_name,
+        allowed_operation_types=allowed,
+    )
+    return ExecutionResult(data=result.data, errors=result.errors, extensions=result.extensions)
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    state: AppState = request.app.state.harborgraph
+    if _wants_graphiql(request):
+        if state.settings.development:
+            return HTMLResponse(GRAPHIQL_HTML)
+        return _request_error("GraphiQL is off in production", 404, "NOT_FOUND", JSON)
+    try:
+        media_type = response_media_type(request.headers.get("accept"))
+    except BadRequest as error:
+        return _request_error(error.message, error.status, "BAD_REQUEST", JSON)
+    try:
+        gql = await _read(request)
+        principal = await state.authenticate(request.headers.get("authorization"))
+    except BadRequest as error:
+        return _request_error(error.message, error.status, "BAD_REQUEST", media_type)
+    except InvalidToken as error:
+        return _request_error(
+            error.description,
+            401,
+            "UNAUTHENTICATED",
+            media_type,
+            **{"WWW-Authenticate": www_authenticate(error)},
+        )
+    context = new_context(
+        principal,
+        state.pools,
+        max_page_size=state.settings.max_page_size,
+        port_locode=state.settings.port_locode,
+    )
+    context.operation_name = gql.operation_name
+    try:
+        result = await _execute(state, gql, context, get=request.method == "GET")
+    except InvalidOperationTypeError:
+        return _request_error(
+            "mutations must be sent with POST",
+            405,
+            "METHOD_NOT_ALLOWED",
+            media_type,
+            Allow="POST",
+        )
+    record = audit_record(context.access, gql.operation_name)
+    if record is not None:
+        state.audit.submit(record)
+    return _json(_payload(result, context), _status(result, media_type), media_type)

@@ -1,0 +1,338 @@
+"""The gate source: truck appointments, gate transactions and empty-return rules.
+
+SQL, the gate row rule and the gate loaders. Every query that reads partner rows has the
+`/*rule*/` slot and names its table `g`, so the one gate predicate fits both tables.
+List filters are chosen from allowlisted constant conditions (`compose`): a filter the
+caller leaves out is absent from the statement, so PostgreSQL plans each shape with the
+index that suits it instead of one generic plan full of `$n IS NULL OR ...`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiodataloader import DataLoader
+
+from resolvers.principal import OrganizationKind, Principal
+from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
+from resolvers.sources import Pool
+
+Record = asyncpg.Record
+# A page's position: the sort key of the last row seen, typed (validated by the caller).
+Cursor = tuple[Any, ...]
+FILTERS_SLOT = "/*filters*/"
+LIMIT_SLOT = "/*limit*/"
+
+# --- Row rule ------------------------------------------------------------------------------
+
+# One predicate per kind of partner, written against the alias `g` of either gate table.
+TRUCKER_PREDICATE = "g.trucker_scac = {0}"
+TERMINAL_PREDICATE = "g.unlocode = {0} AND g.smdg_code = {1}"
+SEES_ALL_KINDS = frozenset({OrganizationKind.CUSTOMS, OrganizationKind.PORT_AUTHORITY})
+
+
+def gate_rule(principal: Principal) -> Rule:
+    """What gate rows a partner sees: a trucker its own, a terminal its own terminal's."""
+    kind = principal.kind
+    if kind in SEES_ALL_KINDS:
+        return SEES_ALL
+    if kind is OrganizationKind.TRUCKER and principal.scac is not None:
+        return Rule(TRUCKER_PREDICATE, (principal.scac,))
+    if (
+        kind is OrganizationKind.TERMINAL
+        and principal.terminal_unlocode is not None
+        and principal.terminal_smdg_code is not None
+    ):
+        return Rule(TERMINAL_PREDICATE, (principal.terminal_unlocode, principal.terminal_smdg_code))
+    return SEES_NOTHING
+
+
+# --- Filters from allowlisted conditions ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    args: tuple[Any, ...]
+
+
+def compose(
+    template: str,
+    allowed: Mapping[str, str],
+    chosen: Sequence[tuple[str, tuple[Any, ...]]],
+    limit: int,
+) -> Statement:
+    """Fill a template's filter slot with allowlisted conditions; values stay parameters.
+
+    `allowed` maps a filter name to a constant condition with `{}` where its values go;
+    `chosen` lists (name, values) of the filters given. The LIMIT is the last parameter,
+    so a row rule bound afterwards numbers its own parameters after it.
+    """
+    parts: list[str] = []
+    args: list[Any] = []
+    for name, values in chosen:
+        numbers = [f"${len(args) + i + 1}" for i in range(len(values))]
+        parts.append(f"({allowed[name].format(*numbers)})")
+        args.extend(values)
+    args.append(limit)
+    sql = template.replace(FILTERS_SLOT, " AND ".join(parts) or "TRUE")
+    return Statement(sql.replace(LIMIT_SLOT, f"${len(args)}"), tuple(args))
+
+
+def present(given: Sequence[tuple[str, Any]]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The filters given, for `compose`: None is absent, a tuple is several parameters."""
+    return [(name, v if isinstance(v, tuple) else (v,)) for name, v in given if v is not None]
+
+
+async def fetch_page(pool: Pool, statement: Statement, rule: Rule) -> list[Record]:
+    sql, args = rule.bind(statement.sql, *statement.args)
+    return await pool.fetch(sql, *args)
+
+
+# --- Appointments --------------------------------------------------------------------------
+
+APPOINTMENT_COLUMNS = """
+    g.id, g.appointment_reference, g.trucker_scac, g.unlocode, g.smdg_code,
+    g.equipment_reference, g.move_type, g.window_start, g.window_end, g.status,
+    g.truck_license_plate, g.created_at"""
+
+# Oldest window first: a trucker's or terminal's day in the order the trucks come.
+SELECT_APPOINTMENTS = f"""
+SELECT {APPOINTMENT_COLUMNS}
+FROM gate.appointment AS g
+WHERE {FILTERS_SLOT} AND /*rule*/
+ORDER BY g.window_start, g.id
+LIMIT {LIMIT_SLOT}
+"""
+APPOINTMENT_CONDITIONS: Mapping[str, str] = {
+    "terminal": "g.unlocode = {} AND g.smdg_code = {}",
+    "status": "g.status = {}",
+    "move_type": "g.move_type = {}",
+    "from": "g.window_start >= {}",
+    "to": "g.window_start < {}",
+    "equipment_reference": "g.equipment_reference = {}",
+    "after": "(g.window_start, g.id) > ({}::timestamptz, {}::bigint)",
+}
+SELECT_APPOINTMENTS_BY_ID = f"""
+SELECT {APPOINTMENT_COLUMNS}
+FROM gate.appointment AS g
+WHERE g.id = ANY($1::bigint[]) AND /*rule*/
+"""
+SELECT_APPOINTMENT_EQUIPMENT = """
+SELECT DISTINCT equipment_reference
+FROM gate.appointment
+WHERE trucker_scac = $1 AND equipment_reference IS NOT NULL
+ORDER BY equipment_reference
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentFilter:
+    """Validated appointment filters; None means "any". `start`/`end` bound window_start."""
+
+    terminal: tuple[str, str] | None = None
+    status: str | None = None
+    move_type: str | None = None
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
+    equipment_reference: str | None = None
+
+
+def appointment_key(row: Record) -> tuple[Any, ...]:
+    return (row["window_start"].isoformat(), row["id"])
+
+
+def _appointment_conditions(
+    f: AppointmentFilter, after: Cursor | None
+) -> list[tuple[str, tuple[Any, ...]]]:
+    return present(
+        [
+            ("terminal", f.terminal),
+            ("status", f.status),
+            ("move_type", f.move_type),
+            ("from", f.start),
+            ("to", f.end),
+            ("equipment_reference", f.equipment_reference),
+            ("after", after),
+        ]
+    )
+
+
+async def appointments_page(
+    pool: Pool, rule: Rule, f: AppointmentFilter, size: int, after: Cursor | None
+) -> list[Record]:
+    """Up to size + 1 appointments after the cursor (the extra one says more follow)."""
+    chosen = _appointment_conditions(f, after)
+    statement = compose(SELECT_APPOINTMENTS, APPOINTMENT_CONDITIONS, chosen, size + 1)
+    return await fetch_page(pool, statement, rule)
+
+
+async def appointment_equipment(pool: Pool, trucker_scac: str) -> list[str]:
+    """Distinct equipment references of a trucker's appointments (the cargo row rule's input).
+
+    Every status counts: a missed or cancelled appointment still ties the trucker to the box.
+    """
+    rows = await pool.fetch(SELECT_APPOINTMENT_EQUIPMENT, trucker_scac)
+    return [row["equipment_reference"] for row in rows]
+
+
+# --- Gate transactions ---------------------------------------------------------------------
+
+TRANSACTION_COLUMNS = """
+    g.id, g.appointment_id, g.trucker_scac, g.unlocode, g.smdg_code, g.lane,
+    g.equipment_reference, g.move_type, g.gate_in_at, g.gate_out_at, g.turn_time_minutes"""
+
+# Newest first: gate activity is read from the latest truck backwards.
+SELECT_TRANSACTIONS = f"""
+SELECT {TRANSACTION_COLUMNS}
+FROM gate.gate_transaction AS g
+WHERE {FILTERS_SLOT} AND /*rule*/
+ORDER BY g.gate_in_at DESC, g.id DESC
+LIMIT {LIMIT_SLOT}
+"""
+TRANSACTION_CONDITIONS: Mapping[str, str] = {
+    "terminal": "g.unlocode = {} AND g.smdg_code = {}",
+    "trucker": "g.trucker_scac = {}",
+    "from": "g.gate_in_at >= {}",
+    "to": "g.gate_in_at < {}",
+    "move_type": "g.move_type = {}",
+    "after": "(g.gate_in_at, g.id) < ({}::timestamptz, {}::bigint)",
+}
+SELECT_TRANSACTIONS_BY_EQUIPMENT = f"""
+SELECT {TRANSACTION_COLUMNS}
+FROM gate.gate_transaction AS g
+WHERE g.equipment_reference = ANY($1::text[]) AND /*rule*/
+ORDER BY g.equipment_reference, g.gate_in_at, g.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilter:
+    """Validated gate transaction filters; `start`/`end` bound gate_in_at."""
+
+    terminal: tuple[str, str] | None = None
+    trucker: str | None = None
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
+    move_type: str | None = None
+
+
+def transaction_key(row: Record) -> tuple[Any, ...]:
+    return (row["gate_in_at"].isoformat(), row["id"])
+
+
+def _transaction_conditions(
+    f: TransactionFilter, after: Cursor | None
+) -> list[tuple[str, tuple[Any, ...]]]:
+    return present(
+        [
+            ("terminal", f.terminal),
+            ("trucker", f.trucker),
+            ("from", f.start),
+            ("to", f.end),
+            ("move_type", f.move_type),
+            ("after", after),
+        ]
+    )
+
+
+async def transactions_page(
+    pool: Pool, rule: Rule, f: TransactionFilter, size: int, after: Cursor | None
+) -> list[Record]:
+    chosen = _transaction_conditions(f, after)
+    statement = compose(SELECT_TRANSACTIONS, TRANSACTION_CONDITIONS, chosen, size + 1)
+    return await fetch_page(pool, statement, rule)
+
+
+# --- Empty-return rules (the "Return Signal") ----------------------------------------------
+
+# Not partner rows: every authenticated partner may read them, so no row rule slot.
+SELECT_EMPTY_RETURNS = f"""
+SELECT r.id, r.unlocode, r.smdg_code, r.carrier_scac, r.iso_equipment_code, r.accepting,
+       r.valid_from, r.valid_to, r.alternate_smdg_code, r.remark
+FROM gate.empty_return_rule AS r
+WHERE {FILTERS_SLOT}
+ORDER BY r.unlocode, r.smdg_code, r.carrier_scac, r.iso_equipment_code, r.valid_from, r.id
+LIMIT {LIMIT_SLOT}
+"""
+EMPTY_RETURN_CONDITIONS: Mapping[str, str] = {
+    # In force at some moment of [from, to]: a point in time when from = to.
+    "window": "r.valid_from <= {1} AND r.valid_to > {0}",
+    "terminal": "r.unlocode = {} AND r.smdg_code = {}",
+    "carrier": "r.carrier_scac = {}",
+    "iso_type": "r.iso_equipment_code = {}",
+    "after": (
+        "(r.unlocode, r.smdg_code, r.carrier_scac, r.iso_equipment_code, r.valid_from, r.id)"
+        " > ({}, {}, {}, {}, {}::timestamptz, {}::bigint)"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyReturnFilter:
+    start: datetime.datetime
+    end: datetime.datetime
+    terminal: tuple[str, str] | None = None
+    carrier: str | None = None
+    iso_type: str | None = None
+
+
+def empty_return_key(row: Record) -> tuple[Any, ...]:
+    return (
+        row["unlocode"],
+        row["smdg_code"],
+        row["carrier_scac"],
+        row["iso_equipment_code"],
+        row["valid_from"].isoformat(),
+        row["id"],
+    )
+
+
+async def empty_returns_page(
+    pool: Pool, f: EmptyReturnFilter, size: int, after: Cursor | None
+) -> list[Record]:
+    chosen = present(
+        [
+            ("window", (f.start, f.end)),
+            ("terminal", f.terminal),
+            ("carrier", f.carrier),
+            ("iso_type", f.iso_type),
+            ("after", after),
+        ]
+    )
+    statement = compose(SELECT_EMPTY_RETURNS, EMPTY_RETURN_CONDITIONS, chosen, size + 1)
+    return await pool.fetch(statement.sql, *statement.args)
+
+
+# --- Loaders -------------------------------------------------------------------------------
+
+
+class GateLoaders:
+    """One request's gate loaders: the partner's row rule is fixed at construction."""
+
+    def __init__(self, pool: Pool, principal: Principal) -> None:
+        self._pool = pool
+        self._principal = principal
+        self.rule = gate_rule(principal)
+        self.gate_transactions_by_equipment_reference: DataLoader[str, list[Record]] = DataLoader(
+            self._transactions_by_equipment
+        )
+        self.appointment_by_id: DataLoader[int, Record | None] = DataLoader(
+            self._appointments_by_id
+        )
+
+    async def _transactions_by_equipment(self, references: list[str]) -> list[list[Record]]:
+        sql, args = self.rule.bind(SELECT_TRANSACTIONS_BY_EQUIPMENT, references)
+        found: dict[str, list[Record]] = {reference: [] for reference in references}
+        for row in await self._pool.fetch(sql, *args):
+            found[row["equipment_reference"]].append(row)
+        return [found[reference] for reference in references]
+
+    async def _appointments_by_id(self, ids: list[int]) -> list[Record | None]:
+        sql, args = self.rule.bind(SELECT_APPOINTMENTS_BY_ID, ids)
+        found = {row["id"]: row for row in await self._pool.fetch(sql, *args)}
+        return [found.get(i) for i in ids]

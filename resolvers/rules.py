@@ -1,0 +1,31 @@
+"""Row rules: one SQL predicate per source, chosen by the principal, values as parameters.
+
+A rule's predicate is a constant from its source module (never built from input) written
+against that source's table alias, with `{0}`, `{1}`... where its parameters go; `bind`
+numbers them after the query's own parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RULE_SLOT = "/*rule*/"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    predicate: str
+    args: tuple[Any, ...] = ()
+
+    def bind(self, sql: str, *query_args: Any) -> tuple[str, tuple[Any, ...]]:
+        """The query with this rule in its slot, and all parameters in order."""
+        numbers = [f"${len(query_args) + i + 1}" for i in range(len(self.args))]
+        return sql.replace(RULE_SLOT, f"({self.predicate.format(*numbers)})"), (
+            *query_args,
+            *self.args,
+        )
+
+
+SEES_ALL = Rule("TRUE")
+SEES_NOTHING = Rule("FALSE")

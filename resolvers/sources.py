@@ -1,0 +1,35 @@
+"""The data sources and the pools that reach them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+import asyncpg
+
+# Migration and seed order: community first, since every source names organizations.
+SOURCES = ("community", "vessel", "cargo", "gate", "security")
+
+if TYPE_CHECKING:
+    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    Connection: TypeAlias = (
+        asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    )
+else:  # asyncpg's classes are generic only in its stubs
+    Pool = asyncpg.Pool
+    Connection = asyncpg.Connection
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePools:
+    """One pool per source; sources that share a database share its pool."""
+
+    pools: Mapping[str, Pool]
+
+    def __getitem__(self, source: str) -> Pool:
+        return self.pools[source]
+
+    def distinct(self) -> list[Pool]:
+        unique: dict[int, Pool] = {id(p): p for p in self.pools.values()}
+        return list(unique.values())

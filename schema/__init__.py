@@ -1,0 +1,85 @@
+"""The Harborgraph schema: per-domain root types merged into one federated subgraph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.federation import Schema
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from schema import cargo, community, gate, insights, security, vessel
+from schema.permissions import Requirement, install_field_rules, protect
+from schema.scopes import Scope
+
+DOMAINS = (vessel, cargo, gate, security, insights, community)
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2_000
+# The gateway's SDL fetch: outside development only a token with this scope gets it.
+SERVICE_RULE = Requirement(
+    "Query._service",
+    authenticated=True,
+    any_of=(frozenset({Scope.FEDERATION_SDL.value}),),
+    audited=False,
+)
+
+
+class HarborgraphSchema(Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Errors are logged (and masked) by graph.errors when the answer is built.
+        return None
+
+
+def _extensions(development: bool) -> list[Callable[[], SchemaExtension]]:
+    # Factories: a fresh extension per request; the parse and validation caches are shared.
+    hardening: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ]
+    if not development:
+        hardening.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return hardening
+
+
+def build_schema(development: bool = True) -> HarborgraphSchema:
+    query = merge_types("Query", tuple(q for d in DOMAINS for q in d.queries))
+    built = HarborgraphSchema(
+        query=query,
+        types=[t for d in DOMAINS for t in d.types],
+        federation_version="2.7",
+        extensions=_extensions(development),
+        config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=not development),
+    )
+    install_field_rules(built._schema)
+    if not development:
+        protect(built._schema, "Query", "_service", SERVICE_RULE)
+    return built
+
+
+@cache
+def schema(development: bool = True) -> HarborgraphSchema:
+    """The process's schema (built once: types and rules never change at run time)."""
+    return build_schema(development)
+
+
+def print_sdl() -> str:
+    return schema(True).as_str() + "\n"

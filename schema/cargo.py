@@ -1,0 +1,989 @@
+"""The cargo part of the schema: containers, shipments, holds and DCSA T&T 2.2 events.
+
+Field rules are declared once on the fields (`requires_scopes`); row rules apply inside every
+cargo loader (resolvers/cargo.py), so nothing here checks access by hand. This is the hottest
+path of the API (port calls x containers x events), hence: plain attributes wherever a field
+is a column, resolvers only for links, and enum fields carrying the raw code (graphql-core
+serialises those with one dict lookup; an Enum member costs a scan of the enum's values).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+
+import strawberry
+from asyncpg import Record
+from graphql import GraphQLError
+from strawberry import relay
+
+from resolvers import identifiers
+from resolvers.cargo import (
+    ContainerCriteria,
+    ContainerCursor,
+    EventCriteria,
+    EventCursor,
+    event_type_code,
+)
+from resolvers.identifiers import IdentifierError
+from resolvers.paging import Page
+from schema.context import Info
+from schema.pagination import Connection, connection, page_request
+from schema.permissions import scopes, type_scopes
+from schema.scopes import Scope
+
+if TYPE_CHECKING:
+    from schema.gate import GateTransaction
+    from schema.vessel import PortCall, Terminal, TerminalKeyInput, Vessel
+
+BAD_USER_INPUT = "BAD_USER_INPUT"
+COMMERCIAL = scopes(Scope.CARGO_COMMERCIAL)
+CUSTOMS = scopes(Scope.CARGO_CUSTOMS)
+CARGO_READ = scopes(Scope.CARGO_READ)
+DOCUMENT_REFERENCE = re.compile(r"[A-Z0-9]{4,20}")
+BOOKING_REFERENCE = re.compile(r"[A-Z0-9]{4,35}")
+N = TypeVar("N")
+
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size: from 0 to the server's maximum page size; 20 when omitted."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Return the items after this cursor (`pageInfo.endCursor`)."),
+]
+
+
+# --- Input validation: every refusal is a GraphQL error naming the argument ---------------
+
+
+def bad_input(argument: str, message: str) -> GraphQLError:
+    return GraphQLError(
+        f"`{argument}`: {message}", extensions={"code": BAD_USER_INPUT, "argument": argument}
+    )
+
+
+def valid_container_number(value: str, argument: str) -> str:
+    try:
+        return identifiers.container_number(value, argument)
+    except IdentifierError as error:
+        raise bad_input(error.field, error.message) from None
+
+
+def valid_scac(value: str, argument: str) -> str:
+    try:
+        return identifiers.scac(value, argument)
+    except IdentifierError as error:
+        raise bad_input(error.field, error.message) from None
+
+
+def valid_reference(value: str, pattern: re.Pattern[str], argument: str, what: str) -> str:
+    reference = value.strip().upper() if value.isascii() else value
+    if pattern.fullmatch(reference) is None:
+        raise bad_input(argument, f"{value[:40]!r} is not {what}")
+    return reference
+
+
+def valid_instant(value: datetime.datetime | None, argument: str) -> datetime.datetime | None:
+    # A time without offset would be read in the server's zone: ambiguous, so refused.
+    if value is not None and value.utcoffset() is None:
+        raise bad_input(argument, "needs a UTC offset (ISO 8601, e.g. 2026-03-02T08:00:00Z)")
+    return value
+
+
+def _bad_cursor() -> GraphQLError:
+    return bad_input("after", "is not a cursor from this list")
+
+
+def container_cursor(key: list[Any] | None) -> ContainerCursor | None:
+    if key is None:
+        return None
+    if not isinstance(key[0], str):
+        raise _bad_cursor()
+    return (key[0],)
+
+
+def event_cursor(key: list[Any] | None) -> EventCursor | None:
+    if key is None:
+        return None
+    try:
+        at = datetime.datetime.fromisoformat(key[0])
+        event_id = uuid.UUID(key[1])
+    except (TypeError, ValueError, AttributeError):
+        raise _bad_cursor() from None
+    if at.utcoffset() is None:
+        raise _bad_cursor()
+    return (at, event_id)
+
+
+def _required(nodes: Sequence[N | None], required: bool, type_name: str) -> list[N | None]:
+    if required and any(n is None for n in nodes):
+        raise GraphQLError(f"{type_name} not found", extensions={"code": "NOT_FOUND"})
+    return list(nodes)
+
+
+# --- Enums (DCSA code lists) ----------------------------------------------------------------
+
+
+@strawberry.enum(description="Where a container stands in its visit to the port.")
+class ContainerStatus(Enum):
+    ON_VESSEL = strawberry.enum_value(
+        "ON_VESSEL", description="On board the vessel of the visit's call."
+    )
+    IN_YARD = strawberry.enum_value("IN_YARD", description="In the terminal's yard.")
+    PICKED_UP = strawberry.enum_value(
+        "PICKED_UP", description="Left the terminal by truck or rail."
+    )
+    EMPTY_RETURNED = strawberry.enum_value(
+        "EMPTY_RETURNED", description="Returned empty after an import."
+    )
+    GATED_IN = strawberry.enum_value(
+        "GATED_IN", description="Delivered to the terminal for export."
+    )
+    LOADED = strawberry.enum_value("LOADED", description="Loaded on the export vessel.")
+
+
+@strawberry.enum(description="Whether cargo comes into the port's hinterland or leaves it.")
+class CargoDirection(Enum):
+    IMPORT = "IMPORT"
+    EXPORT = "EXPORT"
+
+
+@strawberry.enum(description="DCSA empty indicator code: whether the equipment is loaded.")
+class EmptyIndicatorCode(Enum):
+    EMPTY = "EMPTY"
+    LADEN = "LADEN"
+
+
+@strawberry.enum(description="Who holds a container back.")
+class HoldType(Enum):
+    CUSTOMS = "CUSTOMS"
+    FREIGHT = "FREIGHT"
+    TERMINAL = "TERMINAL"
+
+
+@strawberry.enum(description="DCSA T&T 2.2 event type: what an event is about.")
+class EventType(Enum):
+    EQUIPMENT = "EQUIPMENT"
+    TRANSPORT = "TRANSPORT"
+    SHIPMENT = "SHIPMENT"
+
+
+@strawberry.enum(description="DCSA event classifier: planned, estimated or actual.")
+class EventClassifierCode(Enum):
+    PLN = strawberry.enum_value("PLN", description="Planned.")
+    EST = strawberry.enum_value("EST", description="Estimated.")
+    ACT = strawberry.enum_value("ACT", description="Actual.")
+
+
+@strawberry.enum(description="DCSA T&T 2.2 equipment event type code.")
+class EquipmentEventTypeCode(Enum):
+    LOAD = strawberry.enum_value("LOAD", description="Loaded onto a transport.")
+    DISC = strawberry.enum_value("DISC", description="Discharged from a transport.")
+    GTIN = strawberry.enum_value("GTIN", description="Gated in.")
+    GTOT = strawberry.enum_value("GTOT", description="Gated out.")
+    STUF = strawberry.enum_value("STUF", description="Stuffed.")
+    STRP = strawberry.enum_value("STRP", description="Stripped.")
+    PICK = strawberry.enum_value("PICK", description="Picked up.")
+    DROP = strawberry.enum_value("DROP", description="Dropped off.")
+    INSP = strawberry.enum_value("INSP", description="Inspected.")
+    RSEA = strawberry.enum_value("RSEA", description="Resealed.")
+    RMVD = strawberry.enum_value("RMVD", description="Removed.")
+    AVPU = strawberry.enum_value("AVPU", description="Available for pickup.")
+    AVDO = strawberry.enum_value("AVDO", description="Available for drop-off.")
+    CUSS = strawberry.enum_value("CUSS", description="Customs selected for scan.")
+    CUSI = strawberry.enum_value("CUSI", description="Customs inspection.")
+    CUSR = strawberry.enum_value("CUSR", description="Customs released.")
+
+
+@strawberry.enum(description="DCSA T&T 2.2 transport event type code: arrival or departure.")
+class TransportEventTypeCode(Enum):
+    ARRI = strawberry.enum_value("ARRI", description="Arrived.")
+    DEPA = strawberry.enum_value("DEPA", description="Departed.")
+
+
+@strawberry.enum(description="DCSA T&T 2.2 shipment event type code.")
+class ShipmentEventTypeCode(Enum):
+    RECE = strawberry.enum_value("RECE", description="Received.")
+    DRFT = strawberry.enum_value("DRFT", description="Drafted.")
+    PENA = strawberry.enum_value("PENA", description="Pending approval.")
+    PENU = strawberry.enum_value("PENU", description="Pending update.")
+    REJE = strawberry.enum_value("REJE", description="Rejected.")
+    APPR = strawberry.enum_value("APPR", description="Approved.")
+    ISSU = strawberry.enum_value("ISSU", description="Issued.")
+    SURR = strawberry.enum_value("SURR", description="Surrendered.")
+    SUBM = strawberry.enum_value("SUBM", description="Submitted.")
+    VOID = strawberry.enum_value("VOID", description="Voided.")
+    CONF = strawberry.enum_value("CONF", description="Confirmed.")
+    REQS = strawberry.enum_value("REQS", description="Requested.")
+    CMPL = strawberry.enum_value("CMPL", description="Completed.")
+    HOLD = strawberry.enum_value("HOLD", description="On hold.")
+    RELS = strawberry.enum_value("RELS", description="Released.")
+
+
+@strawberry.enum(description="DCSA document type code of a shipment event's document.")
+class DocumentTypeCode(Enum):
+    CBR = strawberry.enum_value("CBR", description="Carrier booking request.")
+    BKG = strawberry.enum_value("BKG", description="Booking.")
+    SHI = strawberry.enum_value("SHI", description="Shipping instructions.")
+    SRM = strawberry.enum_value("SRM", description="Shipment release message.")
+    TRD = strawberry.enum_value("TRD", description="Transport document (bill of lading).")
+    ARN = strawberry.enum_value("ARN", description="Arrival notice.")
+    VGM = strawberry.enum_value("VGM", description="Verified gross mass.")
+    CAS = strawberry.enum_value("CAS", description="Cargo survey.")
+    CUS = strawberry.enum_value("CUS", description="Customs inspection.")
+    DGD = strawberry.enum_value("DGD", description="Dangerous goods declaration.")
+    OOG = strawberry.enum_value("OOG", description="Out of gauge.")
+
+
+@strawberry.enum(description="DCSA mode of transport of a transport call.")
+class ModeOfTransport(Enum):
+    VESSEL = "VESSEL"
+    RAIL = "RAIL"
+    TRUCK = "TRUCK"
+    BARGE = "BARGE"
+
+
+# --- Small value types ----------------------------------------------------------------------
+
+
+@strawberry.type(description="Dangerous goods declared in a container (IMDG).")
+class DangerousGoods:
+    un_number: str = strawberry.field(description="UN number of the substance (4 digits).")
+    imo_class: str | None = strawberry.field(description="IMDG hazard class, e.g. 3 or 2.1.")
+
+
+@strawberry.type(description="A party named on a transport document (DCSA document party).")
+class Party:
+    name: str = strawberry.field(description="The party's name as on the document.")
+    organization_code: str | None = strawberry.field(
+        description="The party's organization code when it is a partner of the port."
+    )
+
+    @classmethod
+    def from_columns(cls, row: Record, prefix: str) -> Party | None:
+        name = row[f"{prefix}_name"]
+        return None if name is None else cls(name=name, organization_code=row[f"{prefix}_code"])
+
+
+@strawberry.type(description="A hold placed on a container visit, and its release.")
+class Hold:
+    type: HoldType = strawberry.field(
+        description="Who holds the container: customs, line, terminal."
+    )
+    reason_code: str = strawberry.field(description="Coded reason for the hold.")
+    remark: str | None = strawberry.federation.field(
+        description="Free-text reason. Needs `cargo:customs` (may reveal an inspection).",
+        requires_scopes=CUSTOMS,
+    )
+    placed_at: datetime.datetime = strawberry.field(description="When the hold was placed.")
+    placed_by: str = strawberry.field(description="Organization code of who placed it.")
+    released_at: datetime.datetime | None = strawberry.field(
+        description="When it was released; null while it stands."
+    )
+    released_by: str | None = strawberry.field(
+        description="Organization code of who released it; null while it stands."
+    )
+
+    @strawberry.field(description="True while the hold stands (not released).")
+    def active(self) -> bool:
+        return self.released_at is None
+
+    @classmethod
+    def from_row(cls, row: Record) -> Hold:
+        return cls(
+            type=row["hold_type"],
+            reason_code=row["reason_code"],
+            remark=row["remark"],
+            placed_at=row["placed_at"],
+            placed_by=row["placed_by_code"],
+            released_at=row["released_at"],
+            released_by=row["released_by_code"],
+        )
+
+
+@strawberry.type(description="Where an event took place (DCSA event location).")
+class EventLocation:
+    unlocode: str = strawberry.field(name="UNLocationCode", description="UN/LOCODE of the place.")
+    facility_smdg_code: str | None = strawberry.field(
+        name="facilitySMDGCode", description="SMDG code of the terminal, when at one."
+    )
+
+    @classmethod
+    def from_row(cls, row: Record) -> EventLocation | None:
+        unlocode = row["unlocode"]
+        if unlocode is None:
+            return None
+        return cls(unlocode=unlocode, facility_smdg_code=row["facility_smdg_code"])
+
+
+# --- Links to other sources (their types are imported when first needed) ------------------
+
+
+async def load_port_call(info: Info, port_call_id: uuid.UUID | None) -> PortCall | None:
+    from schema.vessel import PortCall
+
+    if port_call_id is None:
+        return None
+    row = await info.context.loaders.vessel.port_call_by_id.load(port_call_id)
+    return None if row is None else PortCall.from_row(row)
+
+
+async def load_terminal(info: Info, unlocode: str | None, smdg: str | None) -> Terminal | None:
+    from schema.vessel import Terminal
+
+    if unlocode is None or smdg is None:
+        return None
+    row = await info.context.loaders.vessel.terminal_by_key.load((unlocode, smdg))
+    return None if row is None else Terminal.from_row(row)
+
+
+async def load_vessel(info: Info, imo: str | None) -> Vessel | None:
+    from schema.vessel import Vessel
+
+    if imo is None:
+        return None
+    row = await info.context.loaders.vessel.vessel_by_imo.load(imo)
+    return None if row is None else Vessel.from_row(row)
+
+
+# --- Containers -----------------------------------------------------------------------------
+
+
+@strawberry.federation.type(
+    keys=["number"],
+    description="A container (ISO 6346 equipment) in one of its visits to the port: by number, "
+    "its latest visit you may see; in a port call, that call's visit; in a filtered list, its "
+    "latest visit meeting the filter. Needs `cargo:read` on every path (`node`, `_entities`).",
+    directives=type_scopes(Scope.CARGO_READ),
+)
+class Container(relay.Node):
+    number: str = strawberry.field(description="ISO 6346 container number, e.g. MSCU1234565.")
+    iso_type: str = strawberry.field(description="ISO 6346 size/type code, e.g. 45G1.")
+    tare_weight_kg: int | None = strawberry.field(description="Tare weight in kilograms.")
+    carrier: str = strawberry.field(description="SCAC of the carrier the visit is for.")
+    direction: CargoDirection = strawberry.field(description="Import or export visit.")
+    empty_indicator: EmptyIndicatorCode = strawberry.field(description="Empty or laden.")
+    status: ContainerStatus = strawberry.field(description="Where the container stands.")
+    yard_location: str | None = strawberry.field(description="Yard slot at the terminal.")
+    available_for_pickup: bool = strawberry.field(
+        description="The terminal releases it for pickup now (no hold, discharged, paid)."
+    )
+    last_free_day: datetime.date | None = strawberry.field(
+        description="Last day it can stay in the yard before demurrage (terminal's local date)."
+    )
+    on_hold: bool = strawberry.field(description="At least one hold stands on this visit.")
+    transport_document_reference: str | None = strawberry.field(
+        description="The bill of lading it travels under; null when empty."
+    )
+    reefer_setpoint_celsius: float | None = strawberry.field(
+        description="Reefer temperature setpoint in degrees Celsius; null for dry boxes."
+    )
+    dangerous_goods: DangerousGoods | None = strawberry.field(
+        description="Declared dangerous goods; null when none."
+    )
+    updated_at: datetime.datetime = strawberry.field(description="When the visit last changed.")
+    gross_weight_kg: float | None = strawberry.federation.field(
+        description="Verified gross mass in kilograms. Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+    seals: list[str] | None = strawberry.federation.field(
+        description="Seal numbers. Needs `cargo:commercial`.", requires_scopes=COMMERCIAL
+    )
+    visit_id: strawberry.Private[int]
+    port_call_id: strawberry.Private[uuid.UUID]
+    unlocode: strawberry.Private[str]
+    smdg_code: strawberry.Private[str]
+
+    @classmethod
+    def resolve_id(cls, root: Container, *, info: Info) -> str:
+        return root.number
+
+    @classmethod
+    def from_row(cls, row: Record) -> Container:
+        un_number = row["dangerous_goods_un_number"]
+        return cls(
+            number=row["equipment_reference"],
+            iso_type=row["iso_equipment_code"],
+            tare_weight_kg=row["tare_weight_kg"],
+            carrier=row["carrier_scac"],
+            direction=row["direction"],
+            empty_indicator=row["empty_indicator_code"],
+            status=row["status"],
+            yard_location=row["yard_location"],
+            available_for_pickup=row["available_for_pickup"],
+            last_free_day=row["last_free_day"],
+            on_hold=row["on_hold"],
+            transport_document_reference=row["transport_document_reference"],
+            reefer_setpoint_celsius=row["reefer_setpoint_c"],
+            dangerous_goods=None
+            if un_number is None
+            else DangerousGoods(un_number=un_number, imo_class=row["dangerous_goods_class"]),
+            updated_at=row["updated_at"],
+            gross_weight_kg=row["gross_weight_kg"],
+            seals=row["seals"],
+            visit_id=row["id"],
+            port_call_id=row["port_call_id"],
+            unlocode=row["unlocode"],
+            smdg_code=row["smdg_code"],
+        )
+
+    @classmethod
+    async def load_many(cls, info: Info, numbers: Iterable[str]) -> list[Container | None]:
+        rows = await info.context.loaders.cargo.container_by_number.load_many(list(numbers))
+        return [None if r is None else cls.from_row(r) for r in rows]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, number: str) -> Container | None:
+        (container,) = await cls.load_many(info, [number])
+        return container
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Container | None]:
+        return _required(await cls.load_many(info, node_ids), required, "Container")
+
+    async def _shipment_row(self, info: Info) -> Record | None:
+        if self.transport_document_reference is None:
+            return None
+        loader = info.context.loaders.cargo.shipment_by_transport_document_reference
+        row: Record | None = await loader.load(self.transport_document_reference)
+        return row
+
+    async def _shipment_text(self, info: Info, column: str) -> str | None:
+        row = await self._shipment_row(info)
+        return None if row is None else cast(str | None, row[column])
+
+    @strawberry.field(description="The terminal where the container is (or is due).")
+    async def terminal(
+        self, info: Info
+    ) -> Annotated[Terminal, strawberry.lazy("schema.vessel")] | None:
+        return await load_terminal(info, self.unlocode, self.smdg_code)
+
+    @strawberry.field(description="The vessel call this visit belongs to.")
+    async def port_call(
+        self, info: Info
+    ) -> Annotated[PortCall, strawberry.lazy("schema.vessel")] | None:
+        return await load_port_call(info, self.port_call_id)
+
+    @strawberry.field(description="The shipment (bill of lading) it travels under, if laden.")
+    async def shipment(self, info: Info) -> Shipment | None:
+        row = await self._shipment_row(info)
+        return None if row is None else Shipment.from_row(row)
+
+    @strawberry.field(description="Holds placed on this visit, oldest first, released or not.")
+    async def holds(self, info: Info) -> list[Hold]:
+        rows = await info.context.loaders.cargo.holds_by_container_visit_id.load(self.visit_id)
+        return [Hold.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="DCSA T&T events of the container, latest first; retracted ones left out."
+    )
+    async def events(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Event]:
+        request = page_request(first, after, 2, info.context.max_page_size)
+        key = (self.number, request.size, event_cursor(request.after))
+        page = await info.context.loaders.cargo.events_by_equipment_reference.load(key)
+        return connection(page, event_from_row, after is not None)
+
+    @strawberry.federation.field(
+        description="Gate transactions of the container, oldest first. Needs `gate:read`.",
+        requires_scopes=scopes(Scope.GATE_READ),
+    )
+    async def gate_transactions(
+        self, info: Info
+    ) -> list[Annotated[GateTransaction, strawberry.lazy("schema.gate")]] | None:
+        from schema.gate import GateTransaction
+
+        loader = info.context.loaders.gate.gate_transactions_by_equipment_reference
+        return [GateTransaction.from_row(r) for r in await loader.load(self.number)]
+
+    @strawberry.federation.field(
+        description="Commodity description from the bill of lading. Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+    async def commodity(self, info: Info) -> str | None:
+        return await self._shipment_text(info, "commodity")
+
+    @strawberry.federation.field(
+        description="Harmonized System code of the commodity. Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+    async def hs_code(self, info: Info) -> str | None:
+        return await self._shipment_text(info, "hs_code")
+
+    @strawberry.federation.field(
+        description="Name of the shipper (DCSA party OS) on its bill of lading; the party "
+        "itself is `shipment.shipper`. Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+    async def shipper(self, info: Info) -> str | None:
+        return await self._shipment_text(info, "shipper_name")
+
+    @strawberry.federation.field(
+        description="Name of the consignee (DCSA party CN) on its bill of lading; the party "
+        "itself is `shipment.consignee`. Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+    async def consignee(self, info: Info) -> str | None:
+        return await self._shipment_text(info, "consignee_name")
+
+
+# --- Shipments ------------------------------------------------------------------------------
+
+
+@strawberry.federation.type(
+    keys=["transportDocumentReference"],
+    description="A shipment, known by its transport document (bill of lading) reference. Needs "
+    "`cargo:read` on every path (`_entities` included).",
+    directives=type_scopes(Scope.CARGO_READ),
+)
+class Shipment:
+    transport_document_reference: str = strawberry.field(
+        description="Transport document (bill of lading) reference."
+    )
+    carrier_booking_reference: str = strawberry.field(description="Carrier's booking reference.")
+    carrier: str = strawberry.field(description="SCAC of the carrier issuing the document.")
+    direction: CargoDirection = strawberry.field(description="Import or export through the port.")
+    port_of_loading: str = strawberry.field(description="UN/LOCODE of the port of loading.")
+    port_of_discharge: str = strawberry.field(description="UN/LOCODE of the port of discharge.")
+    created_at: datetime.datetime = strawberry.field(description="When the booking was made.")
+    place_of_receipt: str | None = strawberry.federation.field(
+        description="UN/LOCODE where the carrier takes the cargo in. Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+    place_of_delivery: str | None = strawberry.federation.field(
+        description="UN/LOCODE where the carrier hands the cargo over. Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+    commodity: str | None = strawberry.federation.field(
+        description="Commodity description. Needs `cargo:commercial`.", requires_scopes=COMMERCIAL
+    )
+    hs_code: str | None = strawberry.federation.field(
+        description="Harmonized System code. Needs `cargo:commercial`.", requires_scopes=COMMERCIAL
+    )
+    shipper: Party | None = strawberry.federation.field(
+        description="Shipper (DCSA party OS). Needs `cargo:commercial`.", requires_scopes=COMMERCIAL
+    )
+    consignee: Party | None = strawberry.federation.field(
+        description="Consignee (DCSA party CN). Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+    notify_party: Party | None = strawberry.federation.field(
+        description="Notify party (DCSA party N1). Needs `cargo:commercial`.",
+        requires_scopes=COMMERCIAL,
+    )
+
+    @classmethod
+    def from_row(cls, row: Record) -> Shipment:
+        return cls(
+            transport_document_reference=row["transport_document_reference"],
+            carrier_booking_reference=row["carrier_booking_reference"],
+            carrier=row["carrier_scac"],
+            direction=row["direction"],
+            port_of_loading=row["port_of_loading"],
+            port_of_discharge=row["port_of_discharge"],
+            created_at=row["created_at"],
+            place_of_receipt=row["place_of_receipt"],
+            place_of_delivery=row["place_of_delivery"],
+            commodity=row["commodity"],
+            hs_code=row["hs_code"],
+            shipper=Party.from_columns(row, "shipper"),
+            consignee=Party.from_columns(row, "consignee"),
+            notify_party=Party.from_columns(row, "notify_party"),
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls,
+        info: Info,
+        transportDocumentReference: str,  # the representation's GraphQL field name
+    ) -> Shipment | None:
+        return await load_shipment(info, transportDocumentReference)
+
+    @strawberry.field(description="The shipment's containers, by number (latest visit of each).")
+    async def containers(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Container]:
+        request = page_request(first, after, 1, info.context.max_page_size)
+        key = (self.transport_document_reference, request.size, container_cursor(request.after))
+        loader = info.context.loaders.cargo.containers_by_transport_document_reference
+        page: Page[Record] = await loader.load(key)
+        return connection(page, Container.from_row, after is not None)
+
+
+async def load_shipment(info: Info, reference: str | None) -> Shipment | None:
+    if reference is None:
+        return None
+    loader = info.context.loaders.cargo.shipment_by_transport_document_reference
+    row = await loader.load(reference)
+    return None if row is None else Shipment.from_row(row)
+
+
+# --- DCSA Track & Trace 2.2 events --------------------------------------------------------
+
+
+@strawberry.interface(description="A DCSA Track & Trace 2.2 event.")
+class Event:
+    event_id: uuid.UUID = strawberry.field(name="eventID", description="DCSA eventID.")
+    event_type: EventType = strawberry.field(description="What the event is about.")
+    event_classifier: EventClassifierCode = strawberry.field(
+        description="Planned, estimated or actual (DCSA eventClassifierCode)."
+    )
+    event_date_time: datetime.datetime = strawberry.field(
+        name="eventDateTime", description="When the event happens or happened."
+    )
+    event_created_date_time: datetime.datetime = strawberry.field(
+        name="eventCreatedDateTime", description="When the publisher created the event."
+    )
+
+
+@strawberry.type(description="A DCSA equipment event: something happened to a container.")
+class EquipmentEvent(Event):
+    equipment_event_type_code: EquipmentEventTypeCode = strawberry.field(
+        description="What happened (LOAD, DISC, GTIN, GTOT, AVPU, CUSR, ...)."
+    )
+    equipment_reference: str = strawberry.field(description="The container number.")
+    iso_equipment_code: str | None = strawberry.field(description="ISO 6346 size/type code.")
+    empty_indicator_code: EmptyIndicatorCode | None = strawberry.field(
+        description="Empty or laden at the time of the event."
+    )
+    transport_document_reference: str | None = strawberry.field(
+        description="Bill of lading the container travels under."
+    )
+    mode_of_transport: ModeOfTransport | None = strawberry.field(
+        description="Mode of the transport call the event belongs to."
+    )
+    location: EventLocation | None = strawberry.field(description="Where it happened.")
+    port_call_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, row: Record) -> EquipmentEvent:
+        return cls(
+            event_id=row["event_id"],
+            event_type=row["event_type"],
+            event_classifier=row["event_classifier_code"],
+            event_date_time=row["event_datetime"],
+            event_created_date_time=row["event_created_datetime"],
+            equipment_event_type_code=row["equipment_event_type_code"],
+            equipment_reference=row["equipment_reference"],
+            iso_equipment_code=row["iso_equipment_code"],
+            empty_indicator_code=row["empty_indicator_code"],
+            transport_document_reference=row["transport_document_reference"],
+            mode_of_transport=row["mode_of_transport"],
+            location=EventLocation.from_row(row),
+            port_call_id=row["port_call_id"],
+        )
+
+    @strawberry.field(description="The vessel call (DCSA transport call) of the visit.")
+    async def port_call(
+        self, info: Info
+    ) -> Annotated[PortCall, strawberry.lazy("schema.vessel")] | None:
+        return await load_port_call(info, self.port_call_id)
+
+    @strawberry.field(description="The container, as the caller may see it.")
+    async def container(self, info: Info) -> Container | None:
+        return await Container.resolve_reference(info, self.equipment_reference)
+
+
+@strawberry.type(description="A DCSA transport event: a vessel (or other transport) moved.")
+class TransportEvent(Event):
+    transport_event_type_code: TransportEventTypeCode = strawberry.field(
+        description="Arrival (ARRI) or departure (DEPA)."
+    )
+    mode_of_transport: ModeOfTransport | None = strawberry.field(description="Mode of transport.")
+    equipment_reference: str | None = strawberry.field(
+        description="The container carried, when the event is about one box's transport."
+    )
+    location: EventLocation | None = strawberry.field(description="Where it happened.")
+    port_call_id: strawberry.Private[uuid.UUID | None]
+    vessel_imo: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Record) -> TransportEvent:
+        return cls(
+            event_id=row["event_id"],
+            event_type=row["event_type"],
+            event_classifier=row["event_classifier_code"],
+            event_date_time=row["event_datetime"],
+            event_created_date_time=row["event_created_datetime"],
+            transport_event_type_code=row["transport_event_type_code"],
+            mode_of_transport=row["mode_of_transport"],
+            equipment_reference=row["equipment_reference"],
+            location=EventLocation.from_row(row),
+            port_call_id=row["port_call_id"],
+            vessel_imo=row["vessel_imo"],
+        )
+
+    @strawberry.field(description="The vessel call (DCSA transport call).")
+    async def port_call(
+        self, info: Info
+    ) -> Annotated[PortCall, strawberry.lazy("schema.vessel")] | None:
+        return await load_port_call(info, self.port_call_id)
+
+    @strawberry.field(description="The vessel, when the transport is by vessel.")
+    async def vessel(
+        self, info: Info
+    ) -> Annotated[Vessel, strawberry.lazy("schema.vessel")] | None:
+        return await load_vessel(info, self.vessel_imo)
+
+
+@strawberry.type(description="A DCSA shipment event: a document of the shipment changed.")
+class ShipmentEvent(Event):
+    shipment_event_type_code: ShipmentEventTypeCode = strawberry.field(
+        description="What happened to the document (CONF, RECE, ISSU, HOLD, RELS, ...)."
+    )
+    document_type_code: DocumentTypeCode = strawberry.field(
+        description="Which document: booking (BKG), shipping instructions (SHI), B/L (TRD)..."
+    )
+    document_reference: str = strawberry.field(
+        description="Reference of that document: the booking reference for BKG/CBR, else "
+        "the transport document reference."
+    )
+    transport_document_reference: str | None = strawberry.field(
+        description="The shipment's transport document reference."
+    )
+    carrier_booking_reference: str | None = strawberry.field(
+        description="The shipment's carrier booking reference."
+    )
+
+    @classmethod
+    def from_row(cls, row: Record) -> ShipmentEvent:
+        document_type = row["document_type_code"]
+        booking = row["carrier_booking_reference"]
+        document = row["transport_document_reference"]
+        by_booking = document_type in ("BKG", "CBR") or document is None
+        return cls(
+            event_id=row["event_id"],
+            event_type=row["event_type"],
+            event_classifier=row["event_classifier_code"],
+            event_date_time=row["event_datetime"],
+            event_created_date_time=row["event_created_datetime"],
+            shipment_event_type_code=row["shipment_event_type_code"],
+            document_type_code=document_type,
+            document_reference=booking if by_booking else document,
+            transport_document_reference=document,
+            carrier_booking_reference=booking,
+        )
+
+    @strawberry.field(description="The shipment, as the caller may see it.")
+    async def shipment(self, info: Info) -> Shipment | None:
+        return await load_shipment(info, self.transport_document_reference)
+
+
+EVENT_FROM_ROW: dict[str, Callable[[Record], Event]] = {
+    "EQUIPMENT": EquipmentEvent.from_row,
+    "TRANSPORT": TransportEvent.from_row,
+    "SHIPMENT": ShipmentEvent.from_row,
+}
+
+
+def event_from_row(row: Record) -> Event:
+    return EVENT_FROM_ROW[row["event_type"]](row)
+
+
+# --- Root fields ----------------------------------------------------------------------------
+
+
+@strawberry.input(description="Conditions on containers; all those given must hold.")
+class ContainerFilter:
+    terminal: Annotated[TerminalKeyInput, strawberry.lazy("schema.vessel")] | None = (
+        strawberry.field(default=None, description="Containers at this terminal.")
+    )
+    status: ContainerStatus | None = strawberry.field(
+        default=None, description="Containers in this status."
+    )
+    carrier: str | None = strawberry.field(
+        default=None, description="Containers of this carrier (SCAC)."
+    )
+    transport_document_reference: str | None = strawberry.field(
+        default=None, description="Containers travelling under this bill of lading."
+    )
+    available_for_pickup: bool | None = strawberry.field(
+        default=None, description="Containers released (true) or not (false) for pickup."
+    )
+    on_hold: bool | None = strawberry.field(
+        default=None, description="Containers with (true) or without (false) a standing hold."
+    )
+
+    def criteria(self, info: Info) -> ContainerCriteria:
+        document = self.transport_document_reference
+        return ContainerCriteria(
+            terminal=None if self.terminal is None else self.terminal.key(info, "filter.terminal"),
+            status=None if self.status is None else self.status.name,  # names are the codes
+            carrier=None if self.carrier is None else valid_scac(self.carrier, "filter.carrier"),
+            transport_document_reference=None
+            if document is None
+            else valid_reference(
+                document,
+                DOCUMENT_REFERENCE,
+                "filter.transportDocumentReference",
+                "a transport document reference (4 to 20 letters or digits)",
+            ),
+            available_for_pickup=self.available_for_pickup,
+            on_hold=self.on_hold,
+        )
+
+
+@strawberry.input(description="Conditions on events; all those given must hold.")
+class EventFilter:
+    equipment_reference: str | None = strawberry.field(
+        default=None, description="Events of this container (ISO 6346 number)."
+    )
+    transport_document_reference: str | None = strawberry.field(
+        default=None, description="Events naming this transport document (bill of lading)."
+    )
+    carrier_booking_reference: str | None = strawberry.field(
+        default=None, description="Events naming this carrier booking."
+    )
+    event_types: list[EventType] | None = strawberry.field(
+        default=None, description="Events of these DCSA event types."
+    )
+    event_type_codes: list[str] | None = strawberry.field(
+        default=None,
+        description="Events with these DCSA 2.2 type codes (equipment, transport or shipment: "
+        "GTIN, ARRI, ISSU, ...); T&T 3.0 words (GATED_IN, ARRIVED, ...) are accepted too.",
+    )
+    created_after: datetime.datetime | None = strawberry.field(
+        default=None, description="Events created after this time (with offset)."
+    )
+
+    def criteria(self) -> EventCriteria:
+        return EventCriteria(
+            equipment_reference=None
+            if self.equipment_reference is None
+            else valid_container_number(self.equipment_reference, "filter.equipmentReference"),
+            transport_document_reference=None
+            if self.transport_document_reference is None
+            else valid_reference(
+                self.transport_document_reference,
+                DOCUMENT_REFERENCE,
+                "filter.transportDocumentReference",
+                "a transport document reference (4 to 20 letters or digits)",
+            ),
+            carrier_booking_reference=None
+            if self.carrier_booking_reference is None
+            else valid_reference(
+                self.carrier_booking_reference,
+                BOOKING_REFERENCE,
+                "filter.carrierBookingReference",
+                "a carrier booking reference (4 to 35 letters or digits)",
+            ),
+            event_types=None
+            if self.event_types is None
+            else tuple(sorted({t.name for t in self.event_types})),
+            event_type_codes=None
+            if self.event_type_codes is None
+            else valid_event_type_codes(self.event_type_codes),
+            created_after=valid_instant(self.created_after, "filter.createdAfter"),
+        )
+
+
+def valid_event_type_codes(values: list[str]) -> tuple[str, ...]:
+    codes: set[str] = set()
+    for value in values:
+        event_code = event_type_code(value)
+        if event_code is None:
+            raise bad_input(
+                "filter.eventTypeCodes", f"{value[:40]!r} is not a DCSA event type code"
+            )
+        codes.add(event_code)
+    return tuple(sorted(codes))
+
+
+@strawberry.type
+class CargoQuery:
+    @strawberry.federation.field(
+        description="A container by ISO 6346 number (its latest visit you may see); null when "
+        "unknown or not yours. Needs `cargo:read`.",
+        requires_scopes=CARGO_READ,
+    )
+    async def container(
+        self,
+        info: Info,
+        number: Annotated[
+            str,
+            strawberry.argument(
+                description="ISO 6346 container number; spaces and dashes are ignored, the "
+                "check digit is verified."
+            ),
+        ],
+    ) -> Container | None:
+        return await Container.resolve_reference(info, valid_container_number(number, "number"))
+
+    @strawberry.federation.field(
+        description="Containers you may see, by number, each once: as its latest visit meeting "
+        "the filter. Needs `cargo:read`.",
+        requires_scopes=CARGO_READ,
+    )
+    async def containers(
+        self,
+        info: Info,
+        filter: Annotated[
+            ContainerFilter | None,
+            strawberry.argument(description="Conditions the containers must meet."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Container] | None:
+        where = ContainerCriteria() if filter is None else filter.criteria(info)
+        request = page_request(first, after, 1, info.context.max_page_size)
+        cursor = container_cursor(request.after)
+        page = await info.context.loaders.cargo.container_page(
+            where, request.size, None if cursor is None else cursor[0]
+        )
+        return connection(page, Container.from_row, after is not None)
+
+    @strawberry.federation.field(
+        description="A shipment by transport document (bill of lading) reference; null when "
+        "unknown or not yours. Needs `cargo:read`.",
+        requires_scopes=CARGO_READ,
+    )
+    async def shipment(
+        self,
+        info: Info,
+        transport_document_reference: Annotated[
+            str, strawberry.argument(description="Transport document reference, e.g. MSCUSH1234.")
+        ],
+    ) -> Shipment | None:
+        reference = valid_reference(
+            transport_document_reference,
+            DOCUMENT_REFERENCE,
+            "transportDocumentReference",
+            "a transport document reference (4 to 20 letters or digits)",
+        )
+        return await load_shipment(info, reference)
+
+    @strawberry.federation.field(
+        description="DCSA T&T 2.2 events you may see, oldest created first (poll with "
+        "`createdAfter` or the cursor); retracted events are left out. Needs `cargo:read`.",
+        requires_scopes=CARGO_READ,
+    )
+    async def events(
+        self,
+        info: Info,
+        filter: Annotated[
+            EventFilter | None,
+            strawberry.argument(description="Conditions the events must meet."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Event] | None:
+        where = EventCriteria() if filter is None else filter.criteria()
+        request = page_request(first, after, 2, info.context.max_page_size)
+        page = await info.context.loaders.cargo.event_page(
+            where, request.size, event_cursor(request.after)
+        )
+        return connection(page, event_from_row, after is not None)
+
+
+queries: list[type] = [CargoQuery]
+types: list[type] = [Container, Shipment, EquipmentEvent, TransportEvent, ShipmentEvent]

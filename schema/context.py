@@ -1,0 +1,48 @@
+"""The per-request context: who asks, their loaders, their row rules, what they read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from resolvers.principal import Principal
+from resolvers.sources import SourcePools
+from schema.permissions import FieldAccess
+
+if TYPE_CHECKING:
+    from schema.loaders import Loaders
+
+
+@dataclass(slots=False)
+class Context:
+    principal: Principal
+    pools: SourcePools
+    max_page_size: int
+    port_locode: str
+    access: FieldAccess
+    operation_name: str | None = None
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        from schema.loaders import Loaders
+
+        return Loaders(self)
+
+
+def new_context(
+    principal: Principal, pools: SourcePools, *, max_page_size: int, port_locode: str
+) -> Context:
+    return Context(
+        principal=principal,
+        pools=pools,
+        max_page_size=max_page_size,
+        port_locode=port_locode,
+        access=FieldAccess(principal),
+    )
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,242 @@
+"""Real PostgreSQL for every test: TEST_DATABASE_URL when set, else an embedded server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from graph.database import start_embedded, with_database
+from graph.settings import Settings, load_settings
+from resolvers.sources import SOURCES, Connection, Pool, SourcePools
+
+# Not the request's own statements: asyncpg's type introspection (once per connection and
+# type) and the audit writer's background inserts for earlier requests.
+ASYNCPG_INTERNAL = (
+    "typeinfo_tree",
+    "current_setting('jit')",
+    "set_config('jit'",
+    "INSERT INTO community.audit_event",
+)
+TEST_SEED = 7
+TEST_SCALE = 0.05
+TEST_ANCHOR = "2026-03-02"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    # The embedded server runs as its own user when we are root: its folder must be reachable.
+    folder = Path(tempfile.mkdtemp(prefix="harborgraph-test-pg-"))
+    folder.chmod(0o755)
+    server = start_embedded(folder)
+    asyncio.run(_throwaway_durability(server.get_uri()))
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _throwaway_durability(url: str) -> None:
+    """A test server's data dies with it: skip the fsyncs that make drops and seeds slow."""
+    conn: Connection = await asyncpg.connect(url)
+    try:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
+
+
+async def _create(admin_url: str, template: str | None = None) -> str:
+    name = f"hg_test_{uuid.uuid4().hex[:12]}"
+    conn: Connection = await asyncpg.connect(admin_url)
+    try:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        await conn.execute(f'CREATE DATABASE "{name}"{clause}')
+    finally:
+        await conn.close()
+    return name
+
+
+async def _drop(admin_url: str, name: str) -> None:
+    conn: Connection = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def empty_database(pg_admin_url: str) -> AsyncIterator[str]:
+    """A new, empty database for one test; its URL."""
+    name = await _create(pg_admin_url)
+    yield with_database(pg_admin_url, name)
+    await _drop(pg_admin_url, name)
+
+
+@pytest.fixture(scope="session")
+async def seeded_url(pg_admin_url: str) -> AsyncIterator[str]:
+    """One database migrated and seeded (scale 0.05, seed 7, anchor 2026-03-02); read-only."""
+    from graph.runtime import migrate_all
+    from resolvers.seed import seed
+    from resolvers.sources import SOURCES
+
+    name = await _create(pg_admin_url)
+    url = with_database(pg_admin_url, name)
+    await migrate_all(dict.fromkeys(SOURCES, url))
+    pools = await _plain_pools(url)
+    try:
+        await seed(pools, scale=TEST_SCALE, seed=TEST_SEED, anchor=date.fromisoformat(TEST_ANCHOR))
+    finally:
+        await pools["community"].close()
+    yield url
+    await _drop(pg_admin_url, name)
+
+
+async def _plain_pools(url: str) -> SourcePools:
+    pool: Pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
+    return SourcePools(dict.fromkeys(SOURCES, pool))
+
+
+@pytest.fixture(scope="session")
+async def seeded_pools(seeded_url: str) -> AsyncIterator[SourcePools]:
+    pools = await _plain_pools(seeded_url)
+    yield pools
+    await pools["community"].close()
+
+
+class SqlCounter:
+    """Counts the statements the app's pools send while a block runs."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.statements: list[str] = []
+
+    def observe(self, query: str) -> None:
+        # asyncpg's own type introspection runs once per connection and type: not ours.
+        if self.active and not any(marker in query for marker in ASYNCPG_INTERNAL):
+            self.statements.append(query)
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[SqlCounter]:
+        self.statements = []
+        self.active = True
+        try:
+            yield self
+        finally:
+            self.active = False
+
+
+@pytest.fixture(scope="session")
+def sql_counter() -> SqlCounter:
+    return SqlCounter()
+
+
+@pytest.fixture
+def count_sql(sql_counter: SqlCounter) -> SqlCounter:
+    return sql_counter
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory, seeded_url: str) -> Settings:
+    return load_settings(
+        {
+            "HARBORGRAPH_DATABASE_URL": seeded_url,
+            "HARBORGRAPH_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+            "HARBORGRAPH_POOL_MAX_SIZE": "8",
+        }
+    )
+
+
+class Api:
+    """Posts GraphQL over HTTP to the app, as a partner would."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = {"Accept": "application/graphql-response+json", **(headers or {})}
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        body: dict[str, Any] = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        return await self.client.post("/graphql", json=body, headers=sent)
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, token)
+        payload = response.json()
+        assert response.status_code == 200, payload
+        assert "errors" not in payload, payload["errors"]
+        data: dict[str, Any] = payload["data"]
+        return data
+
+
+@pytest.fixture(scope="session")
+async def app_client(
+    test_settings: Settings, seeded_url: str, sql_counter: SqlCounter
+) -> AsyncIterator[httpx.AsyncClient]:
+    from graph.app import create_app
+    from graph.database import source_dsns
+
+    app = create_app(test_settings, source_dsns(test_settings, seeded_url), sql_counter.observe)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://harborgraph.test") as c:
+            yield c
+
+
+@pytest.fixture(scope="session")
+def api(app_client: httpx.AsyncClient) -> Api:
+    return Api(app_client)
+
+
+class Tokens:
+    """Real ES256 access tokens signed with the test server's development key."""
+
+    def __init__(self, settings: Settings, organizations: dict[str, str]) -> None:
+        self.settings = settings
+        self.organizations = organizations  # kind -> first org code of that kind
+
+    def mint(self, org: str, *scopes: str, ttl: int = 600) -> str:
+        from graph.demo import mint_dev_token
+
+        return mint_dev_token(self.settings, org=org, scopes=scopes, ttl=ttl)
+
+    def partner(self, kind: str) -> tuple[str, str]:
+        from graph.demo import GRANTS
+        from resolvers.principal import OrganizationKind
+
+        code = self.organizations[kind]
+        grants = [s.value for s in GRANTS[OrganizationKind(kind)]]
+        return code, self.mint(code, *grants)
+
+
+@pytest.fixture(scope="session")
+async def tokens(test_settings: Settings, seeded_pools: SourcePools) -> Tokens:
+    rows = await seeded_pools["community"].fetch(
+        "SELECT DISTINCT ON (kind) kind, code FROM community.organization ORDER BY kind, code"
+    )
+    return Tokens(test_settings, {r["kind"]: r["code"] for r in rows})

@@ -1,0 +1,1 @@
+"""Federation tests: Harborgraph, a second subgraph and Hive Gateway as real processes."""

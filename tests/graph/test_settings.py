@@ -1,0 +1,60 @@
+"""Settings: read once from the environment; a wrong value names its variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph.settings import SettingsError, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings({})
+    assert settings.database_url is None
+    assert settings.data_dir == Path(".harborgraph")
+    assert (settings.port_locode, settings.host, settings.port) == ("USLAX", "127.0.0.1", 8000)
+    assert settings.development
+    assert settings.jwt.issuer == "http://127.0.0.1:8000"
+    assert settings.jwt.audience == "harborgraph"
+    assert settings.jwt.algorithms == frozenset({"ES256", "RS256", "EdDSA"})
+
+
+def test_source_urls_default_to_the_main_one() -> None:
+    main = "postgresql://hg@db.example/harborgraph"
+    cargo = "postgresql://hg@cargo.example/cargo"
+    settings = load_settings(
+        {"HARBORGRAPH_DATABASE_URL": main, "HARBORGRAPH_CARGO_DATABASE_URL": cargo}
+    )
+    assert settings.source_url("cargo") == cargo
+    assert settings.source_url("vessel") == main
+    assert settings.source_url("community") == main
+
+
+def test_socket_url_is_accepted() -> None:
+    url = "postgresql://postgres:@/harborgraph?host=/tmp/pg"
+    assert load_settings({"HARBORGRAPH_DATABASE_URL": url}).database_url == url
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("HARBORGRAPH_DATABASE_URL", "mysql://x@y/z", "must be a postgresql://user@host/db URL"),
+        ("HARBORGRAPH_DATABASE_URL", "not a url", "must be a postgresql://user@host/db URL"),
+        ("HARBORGRAPH_GATE_DATABASE_URL", "http://x", "must be a postgresql://user@host/db URL"),
+        ("HARBORGRAPH_PORT_LOCODE", "LAX", "not a UN/LOCODE (e.g. USLAX): 'LAX'"),
+        ("HARBORGRAPH_PORT_LOCODE", "uslax", "not a UN/LOCODE (e.g. USLAX): 'uslax'"),
+        ("HARBORGRAPH_PORT", "0", "must be an integer from 1 to 65535, got '0'"),
+        ("HARBORGRAPH_PORT", "70000", "must be an integer from 1 to 65535, got '70000'"),
+        ("HARBORGRAPH_PORT", "eighty", "must be an integer from 1 to 65535, got 'eighty'"),
+        ("HARBORGRAPH_ENV", "staging", "must be development or production, got 'staging'"),
+        ("HARBORGRAPH_JWT_ALGORITHMS", "HS256", "allowed: ES256 EdDSA RS256"),
+        ("HARBORGRAPH_JWT_LEEWAY_SECONDS", "-1", "must be an integer from 0 to 300, got '-1'"),
+        ("HARBORGRAPH_JWT_JWKS_URL", "file:///etc/keys", "must be an http(s) URL"),
+    ],
+)
+def test_bad_values_name_the_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({variable: value})
+    assert caught.value.variable == variable
+    assert str(caught.value) == f"{variable}: {message}"

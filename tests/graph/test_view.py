@@ -1,0 +1,200 @@
+"""GraphQL over HTTP at the edge: every bad request is a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import Api, Tokens
+
+ME = "{ me { subject scopes organization { code kind } } }"
+
+
+async def test_anonymous_me(api: Api) -> None:
+    response = await api.post(ME)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/graphql-response+json"
+    assert response.json() == {
+        "data": {"me": {"subject": None, "scopes": [], "organization": None}}
+    }
+
+
+async def test_partner_me(api: Api, tokens: Tokens) -> None:
+    token = tokens.mint("MSCU", "cargo:read", "vessel:read")
+    data = await api.data(ME, token=token)
+    assert data == {
+        "me": {
+            "subject": "MSCU:cli",
+            "scopes": ["cargo:read", "vessel:read"],
+            "organization": {"code": "MSCU", "kind": "CARRIER"},
+        }
+    }
+
+
+async def test_plain_json_clients_get_application_json(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post("/graphql", json={"query": "{ me { scopes } }"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        (b"{not json", "application/json", 400, "the request body is not valid JSON"),
+        (b"[1, 2]", "application/json", 400, "the request body must be a JSON object"),
+        (b'{"query": 42}', "application/json", 400, "`query` must be a non-empty string"),
+        (b'{"query": ""}', "application/json", 400, "`query` must be a non-empty string"),
+        (
+            b'{"query": "{ me { scopes } }", "variables": [1]}',
+            "application/json",
+            400,
+            "`variables` must be an object",
+        ),
+        (
+            b'{"query": "{ me { scopes } }", "operationName": 7}',
+            "application/json",
+            400,
+            "`operationName` must be a string",
+        ),
+        (b"query { me { scopes } }", "text/plain", 415, "Content-Type must be application/json"),
+        (
+            b"query=%7B%7D",
+            "application/x-www-form-urlencoded",
+            415,
+            "Content-Type must be application/json",
+        ),
+        (b"\xff\xfe", "application/json", 400, "the request body is not valid JSON"),
+    ],
+)
+async def test_bad_requests_are_4xx_naming_the_problem(
+    app_client: httpx.AsyncClient, body: bytes, content_type: str, status: int, message: str
+) -> None:
+    response = await app_client.post(
+        "/graphql",
+        content=body,
+        headers={"Content-Type": content_type, "Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == status
+    assert response.json() == {
+        "errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]
+    }
+
+
+async def test_body_over_the_cap_is_413(app_client: httpx.AsyncClient) -> None:
+    padding = "#" + "x" * (70 * 1024) + "\n"
+    response = await app_client.post("/graphql", json={"query": padding + "{ me { scopes } }"})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["message"] == "the request body is larger than 65536 bytes"
+
+
+async def test_unacceptable_accept_is_406(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post(
+        "/graphql", json={"query": ME}, headers={"Accept": "application/xml"}
+    )
+    assert response.status_code == 406
+
+
+async def test_syntax_error_is_400_with_graphql_response(api: Api) -> None:
+    response = await api.post("{ me { ")
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["data"] is None
+    assert payload["errors"][0]["message"].startswith("Syntax Error")
+    assert payload["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+
+
+async def test_unknown_field_is_400_naming_it(api: Api) -> None:
+    response = await api.post("{ nothingHere }")
+    assert response.status_code == 400
+    assert (
+        response.json()["errors"][0]["message"]
+        == "Cannot query field 'nothingHere' on type 'Query'."
+    )
+
+
+async def test_get_serves_queries(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/graphql", params={"query": "{ me { scopes } }"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"me": {"scopes": []}}}
+
+
+async def test_get_with_bad_variables_is_400(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get(
+        "/graphql", params={"query": "{ me { scopes } }", "variables": "{nope"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "`variables` is not valid JSON"
+
+
+async def test_graphiql_in_development(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_bad_token_is_401_without_data(api: Api) -> None:
+    response = await api.post(ME, token="not-a-jwt")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == (
+        'Bearer error="invalid_token", error_description="token is malformed"'
+    )
+    assert response.json() == {
+        "errors": [{"message": "token is malformed", "extensions": {"code": "UNAUTHENTICATED"}}]
+    }
+
+
+async def test_jwks_is_published_in_development(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    (key,) = response.json()["keys"]
+    assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("EC", "P-256", "ES256", "sig")
+
+
+async def test_health_and_readiness(app_client: httpx.AsyncClient) -> None:
+    assert (await app_client.get("/healthz")).json() == {"status": "ok"}
+    ready = await app_client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready"}
+
+
+async def test_validation_errors_carry_a_code(api: Api) -> None:
+    response = await api.post("{ nothingHere }")
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_bad_variable_is_bad_user_input(api: Api) -> None:
+    query = "query($n: Int) { auditEvents(first: $n) { edges { cursor } } }"
+    response = await api.post(query, {"n": "ten"})
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert (
+        error["message"]
+        == "Variable '$n' has invalid value: Int cannot represent non-integer value: 'ten'"
+    )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+async def test_too_many_aliases_are_refused(api: Api) -> None:
+    aliases = "{ " + " ".join(f"a{i}: me {{ scopes }}" for i in range(31)) + " }"
+    response = await api.post(aliases)
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["message"] == "31 aliases found. Allowed: 30"
+
+
+async def test_too_deep_is_refused(api: Api) -> None:
+    level = "portCalls(first: 1) { edges { node { vessel { %s } } } }"
+    deep = "{ " + level % (level % (level % "imo")) + " }"
+    response = await api.post(deep)
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["message"] == "'anonymous' exceeds maximum operation depth of 10"
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_get_cannot_mutate(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/graphql", params={"query": "mutation { me { scopes } }"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["message"] == "mutations must be sent with POST"

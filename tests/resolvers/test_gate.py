@@ -1,0 +1,350 @@
+"""The gate source against the seeded database: row rule, filters, keyset pages, loaders.
+
+Expected rows are read with plain SQL written here, never through the code under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+import asyncpg
+
+from resolvers import gate
+from resolvers.principal import OrganizationKind, Principal
+from resolvers.rules import SEES_ALL, SEES_NOTHING
+from resolvers.sources import Pool, SourcePools
+
+Kind = OrganizationKind
+ANCHOR = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+
+
+def principal(kind: Kind, **extra: Any) -> Principal:
+    return Principal(
+        subject="test", organization_code="TEST", kind=kind, scopes=frozenset(), **extra
+    )
+
+
+def trucker(scac: str) -> Principal:
+    return principal(Kind.TRUCKER, scac=scac)
+
+
+def terminal(unlocode: str, smdg: str) -> Principal:
+    return principal(Kind.TERMINAL, terminal_unlocode=unlocode, terminal_smdg_code=smdg)
+
+
+class CountingPool:
+    """Counts the statements a loader sends (each `fetch` is one)."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.statements: list[str] = []
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self.statements.append(sql)
+        return await self.pool.fetch(sql, *args)
+
+
+async def busiest(pool: Pool, sql: str) -> asyncpg.Record:
+    row = await pool.fetchrow(sql)
+    assert row is not None
+    return row
+
+
+async def busiest_trucker(pool: Pool) -> str:
+    sql = "SELECT trucker_scac FROM gate.appointment GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    return str((await busiest(pool, sql))["trucker_scac"])
+
+
+async def busiest_terminal(pool: Pool) -> tuple[str, str]:
+    row = await busiest(
+        pool,
+        "SELECT unlocode, smdg_code FROM gate.gate_transaction GROUP BY 1, 2 "
+        "ORDER BY count(*) DESC, 1, 2 LIMIT 1",
+    )
+    return row["unlocode"], row["smdg_code"]
+
+
+async def all_pages(fetch: Any, size: int, key: Any) -> list[asyncpg.Record]:
+    """Every row of a list, page by page through the keyset cursor."""
+    rows: list[asyncpg.Record] = []
+    after = None
+    while True:
+        page = await fetch(size, after)
+        rows += page[:size]
+        if len(page) <= size:
+            return rows
+        after = key(page[size - 1])
+
+
+# --- The row rule --------------------------------------------------------------------------
+
+
+def test_gate_rule_is_one_predicate_per_kind() -> None:
+    assert gate.gate_rule(trucker("HBDR")).predicate == "g.trucker_scac = {0}"
+    assert gate.gate_rule(trucker("HBDR")).args == ("HBDR",)
+    rule = gate.gate_rule(terminal("USLAX", "APMT"))
+    assert rule.predicate == "g.unlocode = {0} AND g.smdg_code = {1}"
+    assert rule.args == ("USLAX", "APMT")
+    assert gate.gate_rule(principal(Kind.CUSTOMS)) is SEES_ALL
+    assert gate.gate_rule(principal(Kind.PORT_AUTHORITY)) is SEES_ALL
+    for kind in (Kind.CARRIER, Kind.BCO, Kind.CSOC, Kind.OTHER_PORT):
+        assert gate.gate_rule(principal(kind, scac="MSCU")) is SEES_NOTHING
+    assert gate.gate_rule(principal(Kind.TRUCKER)) is SEES_NOTHING  # a trucker without SCAC
+
+
+def test_rule_parameters_follow_the_filters_and_the_limit() -> None:
+    statement = gate.compose(
+        gate.SELECT_APPOINTMENTS,
+        gate.APPOINTMENT_CONDITIONS,
+        [("status", ("SCHEDULED",)), ("terminal", ("USLAX", "APMT"))],
+        11,
+    )
+    sql, args = gate.gate_rule(trucker("HBDR")).bind(statement.sql, *statement.args)
+    assert "(g.status = $1) AND (g.unlocode = $2 AND g.smdg_code = $3)" in sql
+    assert "LIMIT $4" in sql
+    assert "(g.trucker_scac = $5)" in sql
+    assert args == ("SCHEDULED", "USLAX", "APMT", 11, "HBDR")
+
+
+# --- Appointments --------------------------------------------------------------------------
+
+
+async def test_trucker_pages_through_exactly_its_own_appointments(
+    seeded_pools: SourcePools,
+) -> None:
+    pool = seeded_pools["gate"]
+    scac = await busiest_trucker(pool)
+    expected = await pool.fetch(
+        "SELECT id FROM gate.appointment WHERE trucker_scac = $1 ORDER BY window_start, id", scac
+    )
+    rule = gate.gate_rule(trucker(scac))
+
+    async def fetch(size: int, after: Any) -> list[asyncpg.Record]:
+        return await gate.appointments_page(pool, rule, gate.AppointmentFilter(), size, after)
+
+    def key(row: asyncpg.Record) -> tuple[Any, ...]:
+        return (row["window_start"], row["id"])
+
+    rows = await all_pages(fetch, 40, key)
+    assert len(expected) > 40  # several pages
+    assert [r["id"] for r in rows] == [r["id"] for r in expected]
+    assert {r["trucker_scac"] for r in rows} == {scac}
+
+
+async def test_terminal_sees_only_its_terminal_and_filters_narrow_it(
+    seeded_pools: SourcePools,
+) -> None:
+    pool = seeded_pools["gate"]
+    port, code = await busiest_terminal(pool)
+    start, end = ANCHOR - dt.timedelta(days=14), ANCHOR
+    expected = await pool.fetch(
+        """
+        SELECT id FROM gate.appointment
+        WHERE unlocode = $1 AND smdg_code = $2 AND status = 'COMPLETED'
+          AND move_type = 'EMPTY_RETURN' AND window_start >= $3 AND window_start < $4
+        ORDER BY window_start, id
+        """,
+        port,
+        code,
+        start,
+        end,
+    )
+    f = gate.AppointmentFilter(status="COMPLETED", move_type="EMPTY_RETURN", start=start, end=end)
+    rows = await gate.appointments_page(pool, gate.gate_rule(terminal(port, code)), f, 1000, None)
+    assert expected
+    assert [r["id"] for r in rows] == [r["id"] for r in expected]
+    # Another terminal's filter under this terminal's rule: nothing, not an error.
+    other = await pool.fetchval(
+        "SELECT smdg_code FROM gate.appointment WHERE smdg_code <> $1 LIMIT 1", code
+    )
+    f_other = gate.AppointmentFilter(terminal=(port, str(other)))
+    rule = gate.gate_rule(terminal(port, code))
+    assert await gate.appointments_page(pool, rule, f_other, 50, None) == []
+
+
+async def test_equipment_filter_and_kinds_that_see_nothing(seeded_pools: SourcePools) -> None:
+    pool = seeded_pools["gate"]
+    row = await pool.fetchrow(
+        "SELECT equipment_reference, count(*) AS n FROM gate.appointment "
+        "WHERE equipment_reference IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+    )
+    assert row is not None
+    f = gate.AppointmentFilter(equipment_reference=row["equipment_reference"])
+    rows = await gate.appointments_page(pool, SEES_ALL, f, 100, None)
+    assert len(rows) == row["n"]
+    for kind in (Kind.CARRIER, Kind.BCO, Kind.CSOC):
+        rule = gate.gate_rule(principal(kind, scac="MSCU"))
+        assert await gate.appointments_page(pool, rule, gate.AppointmentFilter(), 10, None) == []
+
+
+async def test_appointment_equipment_is_the_distinct_boxes_of_a_trucker(
+    seeded_pools: SourcePools,
+) -> None:
+    pool = seeded_pools["gate"]
+    scac = await busiest_trucker(pool)
+    expected = await pool.fetch(
+        "SELECT equipment_reference FROM gate.appointment WHERE trucker_scac = $1 "
+        "AND equipment_reference IS NOT NULL GROUP BY 1 ORDER BY 1",
+        scac,
+    )
+    got = await gate.appointment_equipment(pool, scac)
+    assert got == [r["equipment_reference"] for r in expected]
+    assert len(got) == len(set(got)) > 0
+    assert await gate.appointment_equipment(pool, "ZZZZ") == []
+
+
+# --- Gate transactions ---------------------------------------------------------------------
+
+
+async def test_transactions_newest_first_with_turn_times(seeded_pools: SourcePools) -> None:
+    pool = seeded_pools["gate"]
+    port, code = await busiest_terminal(pool)
+    expected = await pool.fetch(
+        """
+        SELECT id, turn_time_minutes, gate_in_at, gate_out_at FROM gate.gate_transaction
+        WHERE unlocode = $1 AND smdg_code = $2 ORDER BY gate_in_at DESC, id DESC
+        """,
+        port,
+        code,
+    )
+    rule = gate.gate_rule(terminal(port, code))
+
+    async def fetch(size: int, after: Any) -> list[asyncpg.Record]:
+        return await gate.transactions_page(pool, rule, gate.TransactionFilter(), size, after)
+
+    def key(row: asyncpg.Record) -> tuple[Any, ...]:
+        return (row["gate_in_at"], row["id"])
+
+    rows = await all_pages(fetch, 75, key)
+    assert [r["id"] for r in rows] == [r["id"] for r in expected]
+    for row in rows:
+        if row["gate_out_at"] is None:
+            assert row["turn_time_minutes"] is None
+        else:
+            minutes = (row["gate_out_at"] - row["gate_in_at"]).total_seconds() / 60
+            assert row["turn_time_minutes"] == round(minutes)
+
+
+async def test_trucker_filter_inside_another_trucker_rule_finds_nothing(
+    seeded_pools: SourcePools,
+) -> None:
+    pool = seeded_pools["gate"]
+    scac = await busiest_trucker(pool)
+    other = await pool.fetchval(
+        "SELECT trucker_scac FROM gate.gate_transaction WHERE trucker_scac <> $1 LIMIT 1", scac
+    )
+    own = gate.gate_rule(trucker(scac))
+    f = gate.TransactionFilter(trucker=str(other))
+    assert await gate.transactions_page(pool, own, f, 50, None) == []
+    start, end = ANCHOR - dt.timedelta(days=2), ANCHOR
+    expected = await pool.fetch(
+        "SELECT id FROM gate.gate_transaction WHERE trucker_scac = $1 AND gate_in_at >= $2 "
+        "AND gate_in_at < $3 AND move_type = 'EMPTY_RETURN' ORDER BY gate_in_at DESC, id DESC",
+        scac,
+        start,
+        end,
+    )
+    f = gate.TransactionFilter(trucker=scac, start=start, end=end, move_type="EMPTY_RETURN")
+    rows = await gate.transactions_page(pool, own, f, 500, None)
+    assert [r["id"] for r in rows] == [r["id"] for r in expected]
+
+
+async def test_transactions_loader_applies_the_rule_in_one_statement(
+    seeded_pools: SourcePools,
+) -> None:
+    pool = seeded_pools["gate"]
+    scac = await busiest_trucker(pool)
+    boxes = await pool.fetch(
+        "SELECT equipment_reference FROM gate.gate_transaction "
+        "WHERE equipment_reference IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 60"
+    )
+    references = [r["equipment_reference"] for r in boxes] + ["MSCU0000000"]
+    expected = await pool.fetch(
+        "SELECT equipment_reference, id FROM gate.gate_transaction "
+        "WHERE equipment_reference = ANY($1::text[]) AND trucker_scac = $2 "
+        "ORDER BY equipment_reference, gate_in_at, id",
+        references,
+        scac,
+    )
+    counting = CountingPool(pool)
+    loaders = gate.GateLoaders(cast(Pool, counting), trucker(scac))
+    got = await loaders.gate_transactions_by_equipment_reference.load_many(references)
+    assert len(counting.statements) == 1
+    by_box: dict[str, list[int]] = {r: [] for r in references}
+    for row in expected:
+        by_box[row["equipment_reference"]].append(row["id"])
+    assert [[row["id"] for row in rows] for rows in got] == [by_box[r] for r in references]
+    assert any(got)
+    assert not all(got)
+
+
+async def test_appointment_loader_hides_other_truckers(seeded_pools: SourcePools) -> None:
+    pool = seeded_pools["gate"]
+    scac = await busiest_trucker(pool)
+    mine = await pool.fetchval("SELECT min(id) FROM gate.appointment WHERE trucker_scac = $1", scac)
+    theirs = await pool.fetchval(
+        "SELECT min(id) FROM gate.appointment WHERE trucker_scac <> $1", scac
+    )
+    loaders = gate.GateLoaders(pool, trucker(scac))
+    found = await loaders.appointment_by_id.load_many([mine, theirs])
+    assert found[0] is not None
+    assert found[0]["trucker_scac"] == scac
+    assert found[1] is None
+
+
+# --- Empty-return rules --------------------------------------------------------------------
+
+
+async def test_empty_returns_in_force_at_an_instant(seeded_pools: SourcePools) -> None:
+    pool = seeded_pools["gate"]
+    at = ANCHOR + dt.timedelta(hours=12)
+    expected = await pool.fetch(
+        """
+        SELECT id FROM gate.empty_return_rule
+        WHERE valid_from <= $1 AND valid_to > $1 AND carrier_scac = 'ONEY'
+        ORDER BY unlocode, smdg_code, carrier_scac, iso_equipment_code, valid_from, id
+        """,
+        at,
+    )
+    f = gate.EmptyReturnFilter(start=at, end=at, carrier="ONEY")
+
+    async def fetch(size: int, after: Any) -> list[asyncpg.Record]:
+        return await gate.empty_returns_page(pool, f, size, after)
+
+    def key(row: asyncpg.Record) -> tuple[Any, ...]:
+        return (
+            row["unlocode"],
+            row["smdg_code"],
+            row["carrier_scac"],
+            row["iso_equipment_code"],
+            row["valid_from"],
+            row["id"],
+        )
+
+    rows = await all_pages(fetch, 5, key)
+    assert len(expected) > 5
+    assert [r["id"] for r in rows] == [r["id"] for r in expected]
+
+
+async def test_empty_returns_over_a_day_and_one_terminal_and_type(
+    seeded_pools: SourcePools,
+) -> None:
+    pool = seeded_pools["gate"]
+    start, end = ANCHOR, ANCHOR + dt.timedelta(days=1)
+    expected = await pool.fetch(
+        """
+        SELECT id, accepting, alternate_smdg_code, remark FROM gate.empty_return_rule
+        WHERE valid_from <= $2 AND valid_to > $1 AND unlocode = 'USLAX' AND smdg_code = 'APMT'
+          AND iso_equipment_code = '45G1'
+        ORDER BY unlocode, smdg_code, carrier_scac, iso_equipment_code, valid_from, id
+        """,
+        start,
+        end,
+    )
+    f = gate.EmptyReturnFilter(start, end, ("USLAX", "APMT"), None, "45G1")
+    rows = await gate.empty_returns_page(pool, f, 100, None)
+    assert [dict(r) for r in expected] == [
+        {k: r[k] for k in ("id", "accepting", "alternate_smdg_code", "remark")} for r in rows
+    ]
+    assert len(rows) >= 2  # the rule ending at `start` does not count, the next two do
