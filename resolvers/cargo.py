@@ -510,22 +510,17 @@ class CargoLoaders:
         return [found.get(number) for number in numbers]
 
     async def _containers_by_port_call_id(self, keys: Sequence[PageKey]) -> list[Page[Record]]:
-        rows = await self._fetch(
-            SELECT_CONTAINERS_BY_PORT_CALL,
-            [k[0] for k in keys],
-            [k[1] for k in keys],
-            [after_number(k) for k in keys],
-        )
-        return pages(by_ordinal(rows, len(keys)), keys, container_key)
+        return await self._container_pages(SELECT_CONTAINERS_BY_PORT_CALL, keys)
 
     async def _containers_by_transport_document_reference(
         self, keys: Sequence[PageKey]
     ) -> list[Page[Record]]:
+        return await self._container_pages(SELECT_CONTAINERS_BY_DOCUMENT, keys)
+
+    async def _container_pages(self, sql: str, keys: Sequence[PageKey]) -> list[Page[Record]]:
+        """One page of containers per (owner, size, after number) key, in one statement."""
         rows = await self._fetch(
-            SELECT_CONTAINERS_BY_DOCUMENT,
-            [k[0] for k in keys],
-            [k[1] for k in keys],
-            [after_number(k) for k in keys],
+            sql, [k[0] for k in keys], [k[1] for k in keys], [after_number(k) for k in keys]
         )
         return pages(by_ordinal(rows, len(keys)), keys, container_key)
 

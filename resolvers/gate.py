@@ -10,22 +10,19 @@ index that suits it instead of one generic plan full of `$n IS NULL OR ...`.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from aiodataloader import DataLoader
 
+from resolvers.paging import FILTERS_SLOT, LIMIT_SLOT, Cursor, compose, fetch_page, present
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
 from resolvers.sources import Pool
 
 Record = asyncpg.Record
-# A page's position: the sort key of the last row seen, typed (validated by the caller).
-Cursor = tuple[Any, ...]
-FILTERS_SLOT = "/*filters*/"
-LIMIT_SLOT = "/*limit*/"
 
 # --- Row rule ------------------------------------------------------------------------------
 
@@ -49,48 +46,6 @@ def gate_rule(principal: Principal) -> Rule:
     ):
         return Rule(TERMINAL_PREDICATE, (principal.terminal_unlocode, principal.terminal_smdg_code))
     return SEES_NOTHING
-
-
-# --- Filters from allowlisted conditions ---------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    sql: str
-    args: tuple[Any, ...]
-
-
-def compose(
-    template: str,
-    allowed: Mapping[str, str],
-    chosen: Sequence[tuple[str, tuple[Any, ...]]],
-    limit: int,
-) -> Statement:
-    """Fill a template's filter slot with allowlisted conditions; values stay parameters.
-
-    `allowed` maps a filter name to a constant condition with `{}` where its values go;
-    `chosen` lists (name, values) of the filters given. The LIMIT is the last parameter,
-    so a row rule bound afterwards numbers its own parameters after it.
-    """
-    parts: list[str] = []
-    args: list[Any] = []
-    for name, values in chosen:
-        numbers = [f"${len(args) + i + 1}" for i in range(len(values))]
-        parts.append(f"({allowed[name].format(*numbers)})")
-        args.extend(values)
-    args.append(limit)
-    sql = template.replace(FILTERS_SLOT, " AND ".join(parts) or "TRUE")
-    return Statement(sql.replace(LIMIT_SLOT, f"${len(args)}"), tuple(args))
-
-
-def present(given: Sequence[tuple[str, Any]]) -> list[tuple[str, tuple[Any, ...]]]:
-    """The filters given, for `compose`: None is absent, a tuple is several parameters."""
-    return [(name, v if isinstance(v, tuple) else (v,)) for name, v in given if v is not None]
-
-
-async def fetch_page(pool: Pool, statement: Statement, rule: Rule) -> list[Record]:
-    sql, args = rule.bind(statement.sql, *statement.args)
-    return await pool.fetch(sql, *args)
 
 
 # --- Appointments --------------------------------------------------------------------------

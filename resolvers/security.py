@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 from aiodataloader import DataLoader
 
-from resolvers.gate import FILTERS_SLOT, LIMIT_SLOT, Cursor, compose, fetch_page, present
+from resolvers.paging import FILTERS_SLOT, LIMIT_SLOT, Cursor, compose, fetch_page, present
 from resolvers.principal import Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
 from resolvers.sources import Pool

@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from asyncpg import Record
-from graphql import GraphQLError
 from strawberry import relay
 
 from resolvers import identifiers
@@ -29,58 +28,36 @@ from resolvers.cargo import (
     EventCursor,
     event_type_code,
 )
-from resolvers.identifiers import IdentifierError
 from resolvers.paging import Page
 from schema.context import Info
-from schema.pagination import Connection, connection, page_request
+from schema.inputs import (
+    TerminalInput,
+    bad_input,
+    cursor_key,
+    identifier,
+    instant,
+    parse_instant,
+    parse_string,
+    parse_uuid,
+    required_nodes,
+    terminal_argument,
+)
+from schema.pagination import After, Connection, First, connection, page_request
 from schema.permissions import scopes, type_scopes
 from schema.scopes import Scope
 
 if TYPE_CHECKING:
     from schema.gate import GateTransaction
-    from schema.vessel import PortCall, Terminal, TerminalKeyInput, Vessel
+    from schema.vessel import PortCall, Terminal, Vessel
 
-BAD_USER_INPUT = "BAD_USER_INPUT"
 COMMERCIAL = scopes(Scope.CARGO_COMMERCIAL)
 CUSTOMS = scopes(Scope.CARGO_CUSTOMS)
 CARGO_READ = scopes(Scope.CARGO_READ)
 DOCUMENT_REFERENCE = re.compile(r"[A-Z0-9]{4,20}")
 BOOKING_REFERENCE = re.compile(r"[A-Z0-9]{4,35}")
-N = TypeVar("N")
-
-First = Annotated[
-    int | None,
-    strawberry.argument(
-        description="Page size: from 0 to the server's maximum page size; 20 when omitted."
-    ),
-]
-After = Annotated[
-    str | None,
-    strawberry.argument(description="Return the items after this cursor (`pageInfo.endCursor`)."),
-]
 
 
 # --- Input validation: every refusal is a GraphQL error naming the argument ---------------
-
-
-def bad_input(argument: str, message: str) -> GraphQLError:
-    return GraphQLError(
-        f"`{argument}`: {message}", extensions={"code": BAD_USER_INPUT, "argument": argument}
-    )
-
-
-def valid_container_number(value: str, argument: str) -> str:
-    try:
-        return identifiers.container_number(value, argument)
-    except IdentifierError as error:
-        raise bad_input(error.field, error.message) from None
-
-
-def valid_scac(value: str, argument: str) -> str:
-    try:
-        return identifiers.scac(value, argument)
-    except IdentifierError as error:
-        raise bad_input(error.field, error.message) from None
 
 
 def valid_reference(value: str, pattern: re.Pattern[str], argument: str, what: str) -> str:
@@ -90,42 +67,17 @@ def valid_reference(value: str, pattern: re.Pattern[str], argument: str, what: s
     return reference
 
 
-def valid_instant(value: datetime.datetime | None, argument: str) -> datetime.datetime | None:
-    # A time without offset would be read in the server's zone: ambiguous, so refused.
-    if value is not None and value.utcoffset() is None:
-        raise bad_input(argument, "needs a UTC offset (ISO 8601, e.g. 2026-03-02T08:00:00Z)")
-    return value
-
-
-def _bad_cursor() -> GraphQLError:
-    return bad_input("after", "is not a cursor from this list")
+def document_reference(value: str, argument: str) -> str:
+    what = "a transport document reference (4 to 20 letters or digits)"
+    return valid_reference(value, DOCUMENT_REFERENCE, argument, what)
 
 
 def container_cursor(key: list[Any] | None) -> ContainerCursor | None:
-    if key is None:
-        return None
-    if not isinstance(key[0], str):
-        raise _bad_cursor()
-    return (key[0],)
+    return cursor_key(key, (parse_string,))
 
 
 def event_cursor(key: list[Any] | None) -> EventCursor | None:
-    if key is None:
-        return None
-    try:
-        at = datetime.datetime.fromisoformat(key[0])
-        event_id = uuid.UUID(key[1])
-    except (TypeError, ValueError, AttributeError):
-        raise _bad_cursor() from None
-    if at.utcoffset() is None:
-        raise _bad_cursor()
-    return (at, event_id)
-
-
-def _required(nodes: Sequence[N | None], required: bool, type_name: str) -> list[N | None]:
-    if required and any(n is None for n in nodes):
-        raise GraphQLError(f"{type_name} not found", extensions={"code": "NOT_FOUND"})
-    return list(nodes)
+    return cursor_key(key, (parse_instant, parse_uuid))
 
 
 # --- Enums (DCSA code lists) ----------------------------------------------------------------
@@ -448,7 +400,7 @@ class Container(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Container | None]:
-        return _required(await cls.load_many(info, node_ids), required, "Container")
+        return required_nodes(await cls.load_many(info, node_ids), required, "Container")
 
     async def _shipment_row(self, info: Info) -> Record | None:
         if self.transport_document_reference is None:
@@ -795,8 +747,8 @@ def event_from_row(row: Record) -> Event:
 
 @strawberry.input(description="Conditions on containers; all those given must hold.")
 class ContainerFilter:
-    terminal: Annotated[TerminalKeyInput, strawberry.lazy("schema.vessel")] | None = (
-        strawberry.field(default=None, description="Containers at this terminal.")
+    terminal: TerminalInput | None = strawberry.field(
+        default=None, description="Containers at this terminal."
     )
     status: ContainerStatus | None = strawberry.field(
         default=None, description="Containers in this status."
@@ -817,17 +769,12 @@ class ContainerFilter:
     def criteria(self, info: Info) -> ContainerCriteria:
         document = self.transport_document_reference
         return ContainerCriteria(
-            terminal=None if self.terminal is None else self.terminal.key(info, "filter.terminal"),
+            terminal=terminal_argument(info, self.terminal, "filter.terminal"),
             status=None if self.status is None else self.status.name,  # names are the codes
-            carrier=None if self.carrier is None else valid_scac(self.carrier, "filter.carrier"),
+            carrier=identifier(identifiers.scac, self.carrier, "filter.carrier"),
             transport_document_reference=None
             if document is None
-            else valid_reference(
-                document,
-                DOCUMENT_REFERENCE,
-                "filter.transportDocumentReference",
-                "a transport document reference (4 to 20 letters or digits)",
-            ),
+            else document_reference(document, "filter.transportDocumentReference"),
             available_for_pickup=self.available_for_pickup,
             on_hold=self.on_hold,
         )
@@ -858,16 +805,15 @@ class EventFilter:
 
     def criteria(self) -> EventCriteria:
         return EventCriteria(
-            equipment_reference=None
-            if self.equipment_reference is None
-            else valid_container_number(self.equipment_reference, "filter.equipmentReference"),
+            equipment_reference=identifier(
+                identifiers.container_number,
+                self.equipment_reference,
+                "filter.equipmentReference",
+            ),
             transport_document_reference=None
             if self.transport_document_reference is None
-            else valid_reference(
-                self.transport_document_reference,
-                DOCUMENT_REFERENCE,
-                "filter.transportDocumentReference",
-                "a transport document reference (4 to 20 letters or digits)",
+            else document_reference(
+                self.transport_document_reference, "filter.transportDocumentReference"
             ),
             carrier_booking_reference=None
             if self.carrier_booking_reference is None
@@ -883,7 +829,7 @@ class EventFilter:
             event_type_codes=None
             if self.event_type_codes is None
             else valid_event_type_codes(self.event_type_codes),
-            created_after=valid_instant(self.created_after, "filter.createdAfter"),
+            created_after=instant(self.created_after, "filter.createdAfter"),
         )
 
 
@@ -917,7 +863,9 @@ class CargoQuery:
             ),
         ],
     ) -> Container | None:
-        return await Container.resolve_reference(info, valid_container_number(number, "number"))
+        return await Container.resolve_reference(
+            info, identifier(identifiers.container_number, number, "number")
+        )
 
     @strawberry.federation.field(
         description="Containers you may see, by number, each once: as its latest visit meeting "
@@ -954,12 +902,7 @@ class CargoQuery:
             str, strawberry.argument(description="Transport document reference, e.g. MSCUSH1234.")
         ],
     ) -> Shipment | None:
-        reference = valid_reference(
-            transport_document_reference,
-            DOCUMENT_REFERENCE,
-            "transportDocumentReference",
-            "a transport document reference (4 to 20 letters or digits)",
-        )
+        reference = document_reference(transport_document_reference, "transportDocumentReference")
         return await load_shipment(info, reference)
 
     @strawberry.federation.field(

@@ -12,9 +12,8 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from resolvers.community import OrgRecord, audit_page
-from resolvers.paging import make_page
 from schema.context import Info
-from schema.pagination import After, Connection, First, bad_cursor, connection, page_request
+from schema.pagination import After, Connection, First, bad_cursor, page_request, rows_connection
 from schema.permissions import scopes
 from schema.scopes import Scope
 
@@ -131,8 +130,7 @@ class CommunityQuery:
         request = page_request(first, after, 2, info.context.max_page_size)
         cursor = None if request.after is None else _audit_cursor(request.after)
         rows = await audit_page(info.context.pools["community"], request.size, cursor)
-        page = make_page(rows, request.size, _audit_key)
-        return connection(page, AuditEvent.from_row, after is not None)
+        return rows_connection(rows, request, _audit_key, AuditEvent.from_row)
 
 
 queries: list[type] = [CommunityQuery]

@@ -1,60 +1,47 @@
 """The gate part of the schema: truck appointments, gate transactions, the Return Signal.
 
-Also home of the argument helpers the security and insights modules share (input errors
-naming the argument, terminals, instants, cursor keys).
+Also home of the links to terminals and containers the security module shares.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
 
 from resolvers import gate as sql
 from resolvers import identifiers
-from resolvers.paging import make_page
+from resolvers.paging import Cursor
+from resolvers.rules import Rule
+from resolvers.sources import Pool
 from schema.context import Info
-from schema.pagination import Connection, connection, page_request
+from schema.inputs import (
+    MUST_INCLUDE_OFFSET,
+    TerminalInput,
+    cursor_key,
+    identifier,
+    instant,
+    ordered,
+    parse_instant,
+    parse_int,
+    parse_text,
+    terminal_argument,
+)
+from schema.pagination import After, Connection, First, PageRequest, page_request, rows_connection
 from schema.permissions import scopes
 from schema.scopes import Scope
 
 if TYPE_CHECKING:
     from schema.cargo import Container
-    from schema.vessel import Terminal, TerminalKeyInput
+    from schema.vessel import Terminal
 
-BAD_USER_INPUT = "BAD_USER_INPUT"
 T = TypeVar("T")
-D = TypeVar("D", datetime.datetime, datetime.date)
+F = TypeVar("F")
 
-# --- Argument helpers (shared with schema.security and schema.insights) ---------------------
-
-
-def user_input_error(argument: str, message: str) -> GraphQLError:
-    """A refused argument: an expected error, shown as is, naming the argument."""
-    return GraphQLError(
-        f"`{argument}`: {message}", extensions={"code": BAD_USER_INPUT, "argument": argument}
-    )
-
-
-def identifier(parse: Callable[[str, str], T], value: str | None, argument: str) -> T | None:
-    """An identifier validated at the edge; a refusal names the argument."""
-    if value is None:
-        return None
-    try:
-        return parse(value, argument)
-    except identifiers.IdentifierError as error:
-        raise user_input_error(argument, error.message) from None
-
-
-def terminal_argument(
-    info: Info, value: TerminalKeyInput | None, argument: str = "terminal"
-) -> tuple[str, str] | None:
-    """(UN/LOCODE, SMDG code) of a terminal argument, validated as the vessel schema does."""
-    return None if value is None else value.key(info, argument)
+# --- Links to the terminals and containers of other sources (shared with schema.security) ---
 
 
 async def load_terminal(info: Info, unlocode: str | None, smdg: str | None) -> Terminal | None:
@@ -73,57 +60,6 @@ async def load_container(info: Info, number: str | None) -> Container | None:
     if number is None:
         return None
     return await Container.resolve_reference(info, number)
-
-
-def scac_argument(value: str | None, argument: str) -> str | None:
-    return identifier(identifiers.scac, value, argument)
-
-
-def instant(value: datetime.datetime | None, argument: str) -> datetime.datetime | None:
-    """An instant must carry its UTC offset: a bare local time is ambiguous at a port."""
-    if value is not None and value.utcoffset() is None:
-        raise user_input_error(argument, "must include a UTC offset, e.g. 2026-03-02T08:00:00Z")
-    return value
-
-
-def ordered(start: D | None, end: D | None, start_argument: str, end_argument: str) -> None:
-    if start is not None and end is not None and start > end:
-        raise user_input_error(start_argument, f"must not be after `{end_argument}`")
-
-
-def parse_instant(value: Any) -> datetime.datetime:
-    if not isinstance(value, str):
-        raise ValueError("not an instant")
-    parsed = datetime.datetime.fromisoformat(value)
-    if parsed.utcoffset() is None:
-        raise ValueError("no offset")
-    return parsed
-
-
-def parse_int(value: Any) -> int:
-    # Bounded to bigint: a forged cursor must be refused here, not overflow in the driver.
-    if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
-        raise ValueError("not a bigint")
-    return value
-
-
-def parse_text(value: Any) -> str:
-    # Cursor text is a code (SCAC, SMDG, ISO type...): short, and never a NUL PostgreSQL refuses.
-    if not isinstance(value, str) or len(value) > 64 or "\x00" in value:
-        raise ValueError("not a code")
-    return value
-
-
-def cursor_key(
-    after: list[Any] | None, parsers: Sequence[Callable[[Any], Any]]
-) -> tuple[Any, ...] | None:
-    """The typed key of a decoded cursor; a forged or foreign cursor is a BAD_USER_INPUT."""
-    if after is None:
-        return None
-    try:
-        return tuple(parse(part) for parse, part in zip(parsers, after, strict=True))
-    except ValueError:
-        raise user_input_error("after", "is not a cursor from this list") from None
 
 
 # --- Enums ---------------------------------------------------------------------------------
@@ -318,8 +254,6 @@ class EmptyReturnRule:
 
 # --- Filters -------------------------------------------------------------------------------
 
-TerminalInput = Annotated["TerminalKeyInput", strawberry.lazy("schema.vessel")]
-
 
 @strawberry.input(description="Conditions on appointments; all those given must hold.")
 class AppointmentFilter:
@@ -367,8 +301,8 @@ class GateTransactionFilter:
 def appointment_filter(info: Info, f: AppointmentFilter | None) -> sql.AppointmentFilter:
     if f is None:
         return sql.AppointmentFilter()
-    start = instant(f.from_, "filter.from")
-    end = instant(f.to, "filter.to")
+    start = instant(f.from_, "filter.from", MUST_INCLUDE_OFFSET)
+    end = instant(f.to, "filter.to", MUST_INCLUDE_OFFSET)
     ordered(start, end, "filter.from", "filter.to")
     return sql.AppointmentFilter(
         terminal=terminal_argument(info, f.terminal, "filter.terminal"),
@@ -385,12 +319,12 @@ def appointment_filter(info: Info, f: AppointmentFilter | None) -> sql.Appointme
 def transaction_filter(info: Info, f: GateTransactionFilter | None) -> sql.TransactionFilter:
     if f is None:
         return sql.TransactionFilter()
-    start = instant(f.from_, "filter.from")
-    end = instant(f.to, "filter.to")
+    start = instant(f.from_, "filter.from", MUST_INCLUDE_OFFSET)
+    end = instant(f.to, "filter.to", MUST_INCLUDE_OFFSET)
     ordered(start, end, "filter.from", "filter.to")
     return sql.TransactionFilter(
         terminal=terminal_argument(info, f.terminal, "filter.terminal"),
-        trucker=scac_argument(f.trucker, "filter.trucker"),
+        trucker=identifier(identifiers.scac, f.trucker, "filter.trucker"),
         start=start,
         end=end,
         move_type=None if f.move_type is None else f.move_type.name,
@@ -399,17 +333,6 @@ def transaction_filter(info: Info, f: GateTransactionFilter | None) -> sql.Trans
 
 # --- Root fields ---------------------------------------------------------------------------
 
-# The same wording as the other domains' lists, so the SDL reads as one API.
-FirstArg = Annotated[
-    int | None,
-    strawberry.argument(
-        description="Page size: from 0 to the server's maximum page size; 20 when omitted."
-    ),
-]
-AfterArg = Annotated[
-    str | None,
-    strawberry.argument(description="Return the items after this cursor (`pageInfo.endCursor`)."),
-]
 INSTANT_KEY = (parse_instant, parse_int)
 RULE_KEY = (parse_text, parse_text, parse_text, parse_text, parse_instant, parse_int)
 
@@ -430,17 +353,19 @@ class GateQuery:
             AppointmentFilter | None,
             strawberry.argument(description="Conditions the appointments must meet."),
         ] = None,
-        first: FirstArg = None,
-        after: AfterArg = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Appointment] | None:
         request = page_request(first, after, len(INSTANT_KEY), info.context.max_page_size)
         conditions = appointment_filter(info, filter)
-        key = cursor_key(request.after, INSTANT_KEY)
-        rule = info.context.loaders.gate.rule
-        pool = info.context.pools["gate"]
-        rows = await sql.appointments_page(pool, rule, conditions, request.size, key)
-        page = make_page(rows, request.size, sql.appointment_key)
-        return connection(page, Appointment.from_row, after is not None)
+        return await _partner_list(
+            info,
+            request,
+            sql.appointments_page,
+            conditions,
+            sql.appointment_key,
+            Appointment.from_row,
+        )
 
     @strawberry.federation.field(
         description=(
@@ -457,17 +382,19 @@ class GateQuery:
             GateTransactionFilter | None,
             strawberry.argument(description="Conditions the transactions must meet."),
         ] = None,
-        first: FirstArg = None,
-        after: AfterArg = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[GateTransaction] | None:
         request = page_request(first, after, len(INSTANT_KEY), info.context.max_page_size)
         conditions = transaction_filter(info, filter)
-        key = cursor_key(request.after, INSTANT_KEY)
-        rule = info.context.loaders.gate.rule
-        pool = info.context.pools["gate"]
-        rows = await sql.transactions_page(pool, rule, conditions, request.size, key)
-        page = make_page(rows, request.size, sql.transaction_key)
-        return connection(page, GateTransaction.from_row, after is not None)
+        return await _partner_list(
+            info,
+            request,
+            sql.transactions_page,
+            conditions,
+            sql.transaction_key,
+            GateTransaction.from_row,
+        )
 
     @strawberry.federation.field(
         description=(
@@ -499,25 +426,39 @@ class GateQuery:
             datetime.datetime | None,
             strawberry.argument(description="End of the period (with offset); default `from`."),
         ] = None,
-        first: FirstArg = None,
-        after: AfterArg = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[EmptyReturnRule] | None:
         request = page_request(first, after, len(RULE_KEY), info.context.max_page_size)
-        start = instant(from_, "from") or datetime.datetime.now(datetime.UTC)
-        end = instant(to, "to") or start
+        start = instant(from_, "from", MUST_INCLUDE_OFFSET) or datetime.datetime.now(datetime.UTC)
+        end = instant(to, "to", MUST_INCLUDE_OFFSET) or start
         ordered(start, end, "from", "to")
         conditions = sql.EmptyReturnFilter(
             start=start,
             end=end,
             terminal=terminal_argument(info, terminal),
-            carrier=scac_argument(carrier, "carrier"),
+            carrier=identifier(identifiers.scac, carrier, "carrier"),
             iso_type=identifier(identifiers.iso_size_type, iso_type, "isoType"),
         )
         key = cursor_key(request.after, RULE_KEY)
         pool = info.context.pools["gate"]
         rows = await sql.empty_returns_page(pool, conditions, request.size, key)
-        page = make_page(rows, request.size, sql.empty_return_key)
-        return connection(page, EmptyReturnRule.from_row, after is not None)
+        return rows_connection(rows, request, sql.empty_return_key, EmptyReturnRule.from_row)
+
+
+async def _partner_list(
+    info: Info,
+    request: PageRequest,
+    fetch: Callable[[Pool, Rule, F, int, Cursor | None], Awaitable[list[sql.Record]]],
+    conditions: F,
+    key: Callable[[sql.Record], tuple[Any, ...]],
+    to_node: Callable[[sql.Record], T],
+) -> Connection[T]:
+    """A list of partner rows under the gate row rule, after its (time, id) cursor."""
+    after = cursor_key(request.after, INSTANT_KEY)
+    rule = info.context.loaders.gate.rule
+    rows = await fetch(info.context.pools["gate"], rule, conditions, request.size, after)
+    return rows_connection(rows, request, key, to_node)
 
 
 queries: list[type] = [GateQuery]

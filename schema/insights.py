@@ -14,7 +14,7 @@ import strawberry
 
 from resolvers import insights as sql
 from schema.context import Info
-from schema.gate import TerminalInput, ordered, terminal_argument, user_input_error
+from schema.inputs import TerminalInput, bad_input, date_in_range, ordered, terminal_argument
 from schema.permissions import scopes
 from schema.scopes import Scope
 
@@ -22,9 +22,6 @@ DEFAULT_WEEKS = 3
 MAX_WEEKS = 6
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # bounds the work of one request, and keeps counts well inside a GraphQL Int
-# Dates a window may use: far beyond any data, and far from the calendar's ends (no overflow).
-EARLIEST = datetime.date(1970, 1, 1)
-LATEST = datetime.date(2999, 12, 31)
 
 TerminalArg = Annotated[
     TerminalInput | None, strawberry.argument(description="Only this terminal; all when omitted.")
@@ -43,21 +40,15 @@ def today() -> datetime.date:
     return datetime.datetime.now(datetime.UTC).date()
 
 
-def in_range(day: datetime.date | None, argument: str) -> datetime.date | None:
-    if day is not None and not EARLIEST <= day <= LATEST:
-        raise user_input_error(argument, f"must be between {EARLIEST} and {LATEST}")
-    return day
-
-
 def day_window(
     first: datetime.date | None, last: datetime.date | None
 ) -> tuple[datetime.date, datetime.date]:
     """Validated (first, last) days: default the 30 days up to `last` (default today)."""
-    last = in_range(last, "to") or today()
-    first = in_range(first, "from") or last - datetime.timedelta(days=DEFAULT_DAYS - 1)
+    last = date_in_range(last, "to") or today()
+    first = date_in_range(first, "from") or last - datetime.timedelta(days=DEFAULT_DAYS - 1)
     ordered(first, last, "from", "to")
     if (last - first).days + 1 > MAX_DAYS:
-        raise user_input_error("from", f"the window may span at most {MAX_DAYS} days")
+        raise bad_input("from", f"the window may span at most {MAX_DAYS} days")
     return first, last
 
 
@@ -287,8 +278,8 @@ class Insights:
         ] = None,
     ) -> list[InboundVolume] | None:
         if not 1 <= weeks <= MAX_WEEKS:
-            raise user_input_error("weeks", f"must be between 1 and {MAX_WEEKS}, got {weeks}")
-        start = in_range(from_, "from") or today()
+            raise bad_input("weeks", f"must be between 1 and {MAX_WEEKS}, got {weeks}")
+        start = date_in_range(from_, "from") or today()
         key = terminal_argument(info, terminal)
         pools = info.context.pools
         volumes = await sql.inbound_volume(pools["vessel"], pools["cargo"], start, weeks, key)

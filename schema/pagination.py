@@ -12,40 +12,53 @@ from typing import Annotated, Any, Generic, TypeVar
 import strawberry
 from graphql import GraphQLError
 
-from resolvers.paging import Page
+from resolvers.paging import Page, make_page
+from schema.inputs import BAD_USER_INPUT
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 First = Annotated[
     int | None,
-    strawberry.argument(description="Page size: at most the server's maximum (default 20)."),
+    strawberry.argument(
+        description="Page size: from 0 to the server's maximum page size; 20 when omitted."
+    ),
 ]
 After = Annotated[
     str | None,
-    strawberry.argument(description="Return items after this cursor (a previous `endCursor`)."),
+    strawberry.argument(description="Return the items after this cursor (`pageInfo.endCursor`)."),
 ]
-R = TypeVar("R")
 
 DEFAULT_PAGE_SIZE = 20
-BAD_CURSOR = "BAD_USER_INPUT"
 
 
+# Cursors are encoded only when asked for: most partner queries select nodes, not cursors.
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
     has_previous_page: bool = strawberry.field(
         description="Items precede this page (true whenever `after` was given)."
     )
-    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
-    end_cursor: str | None = strawberry.field(
-        description="Cursor of the last item: pass it as `after` for the next page."
-    )
+    first_key: strawberry.Private[tuple[Any, ...] | None]
+    last_key: strawberry.Private[tuple[Any, ...] | None]
+
+    @strawberry.field(description="Cursor of the first item.")
+    def start_cursor(self) -> str | None:
+        return None if self.first_key is None else encode_cursor(self.first_key)
+
+    @strawberry.field(description="Cursor of the last item: pass it as `after` for the next page.")
+    def end_cursor(self) -> str | None:
+        return None if self.last_key is None else encode_cursor(self.last_key)
 
 
 @strawberry.type(description="An item of a page and its cursor.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque position of this item.")
+    @strawberry.field(description="Opaque position of this item.")
+    def cursor(self) -> str:
+        return encode_cursor(self.key)
+
     node: T = strawberry.field(description="The item.")
+    key: strawberry.Private[tuple[Any, ...]]
 
 
 @strawberry.type(description="A page of a list, Relay-style.")
@@ -73,15 +86,13 @@ def decode_cursor(cursor: str | None, arity: int, argument: str = "after") -> li
     except (ValueError, binascii.Error, UnicodeDecodeError):
         key = None
     if not isinstance(key, list) or len(key) != arity:
-        raise GraphQLError(
-            f"`{argument}` is not a cursor from this list", extensions={"code": BAD_CURSOR}
-        )
+        raise bad_cursor(argument)
     return key
 
 
 def bad_cursor(argument: str = "after") -> GraphQLError:
     return GraphQLError(
-        f"`{argument}` is not a cursor from this list", extensions={"code": BAD_CURSOR}
+        f"`{argument}` is not a cursor from this list", extensions={"code": BAD_USER_INPUT}
     )
 
 
@@ -91,7 +102,7 @@ def page_size(first: int | None, maximum: int, argument: str = "first") -> int:
     if not 0 <= first <= maximum:
         raise GraphQLError(
             f"`{argument}` must be between 0 and {maximum}, got {first}",
-            extensions={"code": BAD_CURSOR},
+            extensions={"code": BAD_USER_INPUT},
         )
     return first
 
@@ -110,13 +121,24 @@ def page_request(first: int | None, after: str | None, arity: int, maximum: int)
 
 def connection(page: Page[R], to_node: Callable[[R], T], after_given: bool) -> Connection[T]:
     """Build a connection from a fetched page (rows fetched with one extra to see the next)."""
-    edges = [Edge(cursor=encode_cursor(key), node=to_node(row)) for row, key in page.items]
+    edges = [Edge(node=to_node(row), key=key) for row, key in page.items]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=after_given,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            first_key=edges[0].key if edges else None,
+            last_key=edges[-1].key if edges else None,
         ),
     )
+
+
+def rows_connection(
+    rows: Sequence[R],
+    request: PageRequest,
+    key: Callable[[R], tuple[Any, ...]],
+    to_node: Callable[[R], T],
+) -> Connection[T]:
+    """A connection from rows fetched with LIMIT size + 1, `key` giving each row's cursor."""
+    page = make_page(rows, request.size, key)
+    return connection(page, to_node, request.after is not None)

@@ -9,22 +9,20 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry import relay
 
 from resolvers import security as sql
-from resolvers.paging import make_page
 from schema.context import Info
-from schema.gate import (
-    AfterArg,
-    FirstArg,
+from schema.gate import load_terminal
+from schema.inputs import (
+    MUST_INCLUDE_OFFSET,
     cursor_key,
     instant,
-    load_terminal,
     parse_instant,
     parse_text,
+    required_nodes,
 )
-from schema.pagination import Connection, connection, page_request
+from schema.pagination import After, Connection, First, page_request, rows_connection
 from schema.permissions import scopes
 from schema.scopes import Scope
 
@@ -46,11 +44,11 @@ def audit_restricted(info: Info, rows: Iterable[Any]) -> None:
         read[RESTRICTED_ADVISORY] = read.get(RESTRICTED_ADVISORY, 0) + count
 
 
-def parse_uuid(value: Any) -> uuid.UUID:
+def parse_short_uuid(value: Any) -> uuid.UUID:
     return uuid.UUID(parse_text(value))
 
 
-TIME_AND_ID_KEY = (parse_instant, parse_uuid)
+TIME_AND_ID_KEY = (parse_instant, parse_short_uuid)
 
 # --- Enums ---------------------------------------------------------------------------------
 
@@ -176,10 +174,8 @@ class Advisory(relay.Node):
         found = {row["id"]: row for row in rows if row is not None}
         audit_restricted(info, found.values())
         nodes = [None if i not in found else cls.from_row(found[i]) for i in ids]
-        if required and None in nodes:
-            # Unseen and unknown alike: TLP-hidden advisories do not exist for the caller.
-            raise GraphQLError("Advisory not found", extensions={"code": "NOT_FOUND"})
-        return nodes
+        # Unseen and unknown alike: TLP-hidden advisories do not exist for the caller.
+        return required_nodes(nodes, required, "Advisory")
 
     @strawberry.field(description="True when the advisory had expired at the time of the request.")
     def expired(self, info: Info) -> bool:
@@ -287,7 +283,7 @@ def advisory_filter(f: AdvisoryFilter | None, now: datetime.datetime) -> sql.Adv
     f = f or AdvisoryFilter()
     return sql.AdvisoryFilter(
         severities=sql.severities_from(None if f.min_severity is None else f.min_severity.name),
-        since=instant(f.since, "filter.since"),
+        since=instant(f.since, "filter.since", MUST_INCLUDE_OFFSET),
         unexpired_at=None if f.include_expired else now,
     )
 
@@ -298,7 +294,7 @@ def incident_filter(f: IncidentFilter | None) -> sql.IncidentFilter:
         status=None if f.status is None else f.status.name,
         category=None if f.category is None else f.category.name,
         severities=sql.severities_from(None if f.min_severity is None else f.min_severity.name),
-        since=instant(f.since, "filter.since"),
+        since=instant(f.since, "filter.since", MUST_INCLUDE_OFFSET),
     )
 
 
@@ -320,8 +316,8 @@ class SecurityQuery:
         filter: Annotated[
             AdvisoryFilter | None, strawberry.argument(description="Conditions.")
         ] = None,
-        first: FirstArg = None,
-        after: AfterArg = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Advisory] | None:
         request = page_request(first, after, len(TIME_AND_ID_KEY), info.context.max_page_size)
         loaders = info.context.loaders.security
@@ -329,9 +325,8 @@ class SecurityQuery:
         key = cursor_key(request.after, TIME_AND_ID_KEY)
         pool = info.context.pools["security"]
         rows = await sql.advisories_page(pool, loaders.rule, conditions, request.size, key)
-        page = make_page(rows, request.size, sql.advisory_key)
-        audit_restricted(info, (row for row, _ in page.items))
-        return connection(page, Advisory.from_row, after is not None)
+        audit_restricted(info, rows[: request.size])  # the extra row is not in the answer
+        return rows_connection(rows, request, sql.advisory_key, Advisory.from_row)
 
     @strawberry.federation.field(
         description="CSOC security incidents, most recently detected first (restricted).",
@@ -343,8 +338,8 @@ class SecurityQuery:
         filter: Annotated[
             IncidentFilter | None, strawberry.argument(description="Conditions.")
         ] = None,
-        first: FirstArg = None,
-        after: AfterArg = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Incident] | None:
         request = page_request(first, after, len(TIME_AND_ID_KEY), info.context.max_page_size)
         conditions = incident_filter(filter)
@@ -352,8 +347,7 @@ class SecurityQuery:
         rule = sql.incident_rule(info.context.principal)
         pool = info.context.pools["security"]
         rows = await sql.incidents_page(pool, rule, conditions, request.size, key)
-        page = make_page(rows, request.size, sql.incident_key)
-        return connection(page, Incident.from_row, after is not None)
+        return rows_connection(rows, request, sql.incident_key, Incident.from_row)
 
 
 queries: list[type] = [SecurityQuery]

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry import relay
 
 from resolvers import identifiers
@@ -26,7 +25,20 @@ from resolvers.vessel import (
     VesselCursor,
 )
 from schema.context import Info
-from schema.pagination import Connection, connection, page_request
+from schema.inputs import (
+    bad_input,
+    cursor_key,
+    identifier,
+    instant,
+    parse_instant,
+    parse_string,
+    parse_uuid,
+    refused,
+    required_nodes,
+    terminal_argument,
+    warn,
+)
+from schema.pagination import After, Connection, First, bad_cursor, connection, page_request
 from schema.permissions import scopes
 from schema.scopes import Scope
 
@@ -34,69 +46,17 @@ if TYPE_CHECKING:
     from schema.cargo import Container
     from schema.security import Advisory
 
-BAD_USER_INPUT = "BAD_USER_INPUT"
 MAX_SEARCH_LENGTH = 100
-N = TypeVar("N")
-
-First = Annotated[
-    int | None,
-    strawberry.argument(
-        description="Page size: from 0 to the server's maximum page size; 20 when omitted."
-    ),
-]
-After = Annotated[
-    str | None,
-    strawberry.argument(description="Return the items after this cursor (`pageInfo.endCursor`)."),
-]
 
 
 # --- Input validation: every refusal is a GraphQL error naming the argument --------------------
 
 
-def bad_input(argument: str, message: str) -> GraphQLError:
-    return GraphQLError(
-        f"`{argument}`: {message}", extensions={"code": BAD_USER_INPUT, "argument": argument}
-    )
-
-
-def _refused(error: IdentifierError) -> GraphQLError:
-    return bad_input(error.field, error.message)
-
-
-def _warn(info: Info, message: str) -> None:
-    # Surfaced by the framework as response extensions (e.g. an IMO failing its check digit).
-    info.context.memo.setdefault("warnings", []).append(message)
-
-
 def valid_imo(info: Info, value: str, argument: str) -> str:
-    try:
-        result = identifiers.imo(value, argument)
-    except IdentifierError as error:
-        raise _refused(error) from None
+    result = identifier(identifiers.imo, value, argument)
     if result.warning is not None:
-        _warn(info, result.warning)
+        warn(info, result.warning)
     return result.value
-
-
-def valid_scac(value: str, argument: str) -> str:
-    try:
-        return identifiers.scac(value, argument)
-    except IdentifierError as error:
-        raise _refused(error) from None
-
-
-def valid_unlocode(value: str, argument: str) -> str:
-    try:
-        return identifiers.unlocode(value, argument)
-    except IdentifierError as error:
-        raise _refused(error) from None
-
-
-def valid_instant(value: datetime.datetime | None, argument: str) -> datetime.datetime | None:
-    # A time without offset would be read in the server's zone: ambiguous, so refused.
-    if value is not None and value.utcoffset() is None:
-        raise bad_input(argument, "needs a UTC offset (ISO 8601, e.g. 2026-03-02T08:00:00Z)")
-    return value
 
 
 def valid_search(value: str | None) -> str | None:
@@ -107,39 +67,17 @@ def valid_search(value: str | None) -> str | None:
     return value.strip()
 
 
-def _bad_cursor() -> GraphQLError:
-    return GraphQLError(
-        "`after` is not a cursor from this list", extensions={"code": BAD_USER_INPUT}
-    )
-
-
+# This schema's cursors are refused without naming an `argument` extension (`bad_cursor`).
 def vessel_cursor(key: list[Any] | None) -> VesselCursor | None:
-    if key is None:
-        return None
-    if not all(isinstance(part, str) for part in key):
-        raise _bad_cursor()
-    return (key[0], key[1])
+    return cursor_key(key, (parse_string, parse_string), bad_cursor)
 
 
 def port_call_cursor(key: list[Any] | None) -> PortCallCursor | None:
-    if key is None:
-        return None
-    try:
-        arrival = datetime.datetime.fromisoformat(key[0])
-        ident = uuid.UUID(key[1])
-    except (TypeError, ValueError, AttributeError):
-        raise _bad_cursor() from None
-    if arrival.utcoffset() is None:
-        raise _bad_cursor()
-    return (arrival, ident)
+    return cursor_key(key, (parse_instant, parse_uuid), bad_cursor)
 
 
 def container_cursor(key: list[Any] | None) -> tuple[str] | None:
-    if key is None:
-        return None
-    if not isinstance(key[0], str):
-        raise _bad_cursor()
-    return (key[0],)
+    return cursor_key(key, (parse_string,), bad_cursor)
 
 
 def port_call_uuid(value: str) -> uuid.UUID | None:
@@ -158,12 +96,6 @@ def port_call_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(global_id.node_id)
     except ValueError:
         return None
-
-
-def _required(nodes: Sequence[N | None], required: bool, type_name: str) -> list[N | None]:
-    if required and any(n is None for n in nodes):
-        raise GraphQLError(f"{type_name} not found", extensions={"code": "NOT_FOUND"})
-    return list(nodes)
 
 
 def _float(value: Any) -> float | None:
@@ -433,7 +365,7 @@ class Vessel(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Vessel | None]:
-        return _required(await cls.load_many(info, node_ids), required, "Vessel")
+        return required_nodes(await cls.load_many(info, node_ids), required, "Vessel")
 
     @strawberry.federation.field(
         description="Latest AIS position; null when none was received. Needs `vessel:read` "
@@ -584,7 +516,7 @@ class PortCall(relay.Node):
         known = [i for i in idents if i is not None]
         found = dict(zip(known, await cls.load_many(info, known), strict=True))
         nodes = [None if i is None else found.get(i) for i in idents]
-        return _required(nodes, required, "PortCall")
+        return required_nodes(nodes, required, "PortCall")
 
     @strawberry.field(description="The port called at.")
     async def port(self, info: Info) -> Port | None:
@@ -644,7 +576,7 @@ class TerminalKeyInput:
                 unlocode_field=f"{argument}.unlocode",
             )
         except IdentifierError as error:
-            raise _refused(error) from None
+            raise refused(error) from None
 
 
 @strawberry.input(description="Conditions on port calls; all those given must hold.")
@@ -670,16 +602,14 @@ class PortCallFilter:
 
     def criteria(self, info: Info) -> PortCallCriteria:
         return PortCallCriteria(
-            terminal=None if self.terminal is None else self.terminal.key(info, "filter.terminal"),
+            terminal=terminal_argument(info, self.terminal, "filter.terminal"),
             status=None if self.status is None else self.status.name,
-            carrier_scac=None
-            if self.carrier is None
-            else valid_scac(self.carrier, "filter.carrier"),
+            carrier_scac=identifier(identifiers.scac, self.carrier, "filter.carrier"),
             vessel_imo=None
             if self.vessel_imo is None
             else valid_imo(info, self.vessel_imo, "filter.vesselImo"),
-            arriving_after=valid_instant(self.arriving_after, "filter.arrivingAfter"),
-            arriving_before=valid_instant(self.arriving_before, "filter.arrivingBefore"),
+            arriving_after=instant(self.arriving_after, "filter.arrivingAfter"),
+            arriving_before=instant(self.arriving_before, "filter.arrivingBefore"),
         )
 
 
@@ -754,7 +684,9 @@ class VesselQuery:
         info: Info,
         unlocode: Annotated[str, strawberry.argument(description="UN/LOCODE, e.g. USLAX.")],
     ) -> Port | None:
-        return await Port.resolve_reference(info, valid_unlocode(unlocode, "unlocode"))
+        return await Port.resolve_reference(
+            info, identifier(identifiers.unlocode, unlocode, "unlocode")
+        )
 
 
 queries: list[type] = [VesselQuery]

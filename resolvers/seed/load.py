@@ -37,6 +37,10 @@ async def _copy(conn: Connection | PoolConnectionProxy[Record], table: Table) ->
         await conn.execute(SET_SEQUENCE, table.name, table.identity, _last_id(table) + 1)
 
 
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 async def write_source(pool: Pool, tables: Sequence[Table]) -> None:
     """Copy every table of one source inside one transaction."""
     async with pool.acquire() as conn, conn.transaction():
@@ -44,6 +48,10 @@ async def write_source(pool: Pool, tables: Sequence[Table]) -> None:
         await conn.execute(FAST_COMMIT)
         for table in tables:
             await _copy(conn, table)
+        for table in tables:
+            # Fresh statistics: without them the planner picks nested loops over bulk-loaded
+            # tables and API queries run into the statement timeout.
+            await conn.execute(f"ANALYZE {_quoted(table.schema)}.{_quoted(table.table)}")
 
 
 async def has_organizations(pool: Pool) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import asyncpg
@@ -26,38 +25,10 @@ from resolvers.paging import Page
 from resolvers.principal import ANONYMOUS, OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
 from resolvers.sources import Pool, SourcePools
+from tests.helpers import CountingPool, all_pages, carrier, principal, terminal
 
 Row = asyncpg.Record
 Kind = OrganizationKind
-
-
-class CountingPool:
-    """A pool that counts the statements sent through it."""
-
-    def __init__(self, pool: Pool) -> None:
-        self.pool = pool
-        self.statements: list[str] = []
-
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        self.statements.append(sql)
-        return await self.pool.fetch(sql, *args)
-
-
-def principal(kind: OrganizationKind | None, code: str | None = "TEST", **attrs: Any) -> Principal:
-    return Principal(subject="test", organization_code=code, kind=kind, scopes=frozenset(), **attrs)
-
-
-def carrier(scac: str) -> Principal:
-    return principal(Kind.CARRIER, scac, scac=scac)
-
-
-def terminal(unlocode: str, smdg_code: str) -> Principal:
-    return principal(
-        Kind.TERMINAL,
-        f"{unlocode}-{smdg_code}",
-        terminal_unlocode=unlocode,
-        terminal_smdg_code=smdg_code,
-    )
 
 
 CUSTOMS = principal(Kind.CUSTOMS, "CBP")
@@ -79,18 +50,6 @@ async def loaders(pools: SourcePools, who: Principal) -> tuple[CargoLoaders, Cou
 
     counting = CountingPool(pools["cargo"])
     return CargoLoaders(cast(Pool, counting), provide), counting
-
-
-async def all_pages(fetch: Callable[[int, Any], Awaitable[Page[Row]]], size: int) -> list[Row]:
-    """Walk a keyset list page by page; the rows of every page in order."""
-    rows: list[Row] = []
-    after: Any = None
-    while True:
-        page = await fetch(size, after)
-        rows += [r for r, _ in page.items]
-        if not page.has_next:
-            return rows
-        after = page.items[-1][1]
 
 
 # Visible visits per kind, written with joins (the code uses IN-subqueries).

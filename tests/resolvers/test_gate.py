@@ -10,39 +10,18 @@ from typing import Any, cast
 
 import asyncpg
 
-from resolvers import gate
+from resolvers import gate, paging
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING
 from resolvers.sources import Pool, SourcePools
+from tests.helpers import CountingPool, all_rows, principal, terminal
 
 Kind = OrganizationKind
 ANCHOR = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 
 
-def principal(kind: Kind, **extra: Any) -> Principal:
-    return Principal(
-        subject="test", organization_code="TEST", kind=kind, scopes=frozenset(), **extra
-    )
-
-
 def trucker(scac: str) -> Principal:
     return principal(Kind.TRUCKER, scac=scac)
-
-
-def terminal(unlocode: str, smdg: str) -> Principal:
-    return principal(Kind.TERMINAL, terminal_unlocode=unlocode, terminal_smdg_code=smdg)
-
-
-class CountingPool:
-    """Counts the statements a loader sends (each `fetch` is one)."""
-
-    def __init__(self, pool: Pool) -> None:
-        self.pool = pool
-        self.statements: list[str] = []
-
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        self.statements.append(sql)
-        return await self.pool.fetch(sql, *args)
 
 
 async def busiest(pool: Pool, sql: str) -> asyncpg.Record:
@@ -65,18 +44,6 @@ async def busiest_terminal(pool: Pool) -> tuple[str, str]:
     return row["unlocode"], row["smdg_code"]
 
 
-async def all_pages(fetch: Any, size: int, key: Any) -> list[asyncpg.Record]:
-    """Every row of a list, page by page through the keyset cursor."""
-    rows: list[asyncpg.Record] = []
-    after = None
-    while True:
-        page = await fetch(size, after)
-        rows += page[:size]
-        if len(page) <= size:
-            return rows
-        after = key(page[size - 1])
-
-
 # --- The row rule --------------------------------------------------------------------------
 
 
@@ -94,7 +61,7 @@ def test_gate_rule_is_one_predicate_per_kind() -> None:
 
 
 def test_rule_parameters_follow_the_filters_and_the_limit() -> None:
-    statement = gate.compose(
+    statement = paging.compose(
         gate.SELECT_APPOINTMENTS,
         gate.APPOINTMENT_CONDITIONS,
         [("status", ("SCHEDULED",)), ("terminal", ("USLAX", "APMT"))],
@@ -126,7 +93,7 @@ async def test_trucker_pages_through_exactly_its_own_appointments(
     def key(row: asyncpg.Record) -> tuple[Any, ...]:
         return (row["window_start"], row["id"])
 
-    rows = await all_pages(fetch, 40, key)
+    rows = await all_rows(fetch, 40, key)
     assert len(expected) > 40  # several pages
     assert [r["id"] for r in rows] == [r["id"] for r in expected]
     assert {r["trucker_scac"] for r in rows} == {scac}
@@ -216,7 +183,7 @@ async def test_transactions_newest_first_with_turn_times(seeded_pools: SourcePoo
     def key(row: asyncpg.Record) -> tuple[Any, ...]:
         return (row["gate_in_at"], row["id"])
 
-    rows = await all_pages(fetch, 75, key)
+    rows = await all_rows(fetch, 75, key)
     assert [r["id"] for r in rows] == [r["id"] for r in expected]
     for row in rows:
         if row["gate_out_at"] is None:
@@ -322,7 +289,7 @@ async def test_empty_returns_in_force_at_an_instant(seeded_pools: SourcePools) -
             row["id"],
         )
 
-    rows = await all_pages(fetch, 5, key)
+    rows = await all_rows(fetch, 5, key)
     assert len(expected) > 5
     assert [r["id"] for r in rows] == [r["id"] for r in expected]
 

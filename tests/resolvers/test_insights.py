@@ -42,6 +42,17 @@ def stats(values: list[float]) -> dict[str, Any]:
     }
 
 
+STAT_COLUMNS = {"average": "average", "median": "median", "p90": "p90"}
+
+
+def per_terminal(rows: list[Any], **columns: str) -> list[dict[str, Any]]:
+    """Each row as {"terminal": (UN/LOCODE, SMDG code), name: row[column] for each column}."""
+    return [
+        {"terminal": (r["unlocode"], r["smdg_code"]), **{n: r[c] for n, c in columns.items()}}
+        for r in rows
+    ]
+
+
 def close(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.keys() == b.keys() and all(
         math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-9)
@@ -208,16 +219,7 @@ async def expected_dwell(pools: SourcePools, low: dt.datetime, high: dt.datetime
 
 async def test_dwell_discharge_to_gate_out(seeded_pools: SourcePools) -> None:
     rows = await insights.dwell(seeded_pools["cargo"], *WINDOW, None)
-    got = [
-        {
-            "terminal": (r["unlocode"], r["smdg_code"]),
-            "count": r["containers"],
-            "average": r["average"],
-            "median": r["median"],
-            "p90": r["p90"],
-        }
-        for r in rows
-    ]
+    got = per_terminal(rows, count="containers", **STAT_COLUMNS)
     expected = await expected_dwell(seeded_pools, *WINDOW)
     assert len(got) == len(expected) > 3
     assert all(close(a, b) for a, b in zip(got, expected, strict=True)), (got, expected)
@@ -239,16 +241,7 @@ async def test_turn_times_per_terminal(seeded_pools: SourcePools) -> None:
         minutes[(r["unlocode"], r["smdg_code"])].append(float(r["turn_time_minutes"]))
     expected = [{"terminal": k, **stats(v)} for k, v in sorted(minutes.items())]
     rows = await insights.turn_times(seeded_pools["gate"], *WINDOW, None)
-    got = [
-        {
-            "terminal": (r["unlocode"], r["smdg_code"]),
-            "count": r["transactions"],
-            "average": r["average"],
-            "median": r["median"],
-            "p90": r["p90"],
-        }
-        for r in rows
-    ]
+    got = per_terminal(rows, count="transactions", **STAT_COLUMNS)
     assert len(got) == len(expected) > 3
     assert all(close(a, b) for a, b in zip(got, expected, strict=True))
 
@@ -315,16 +308,13 @@ async def expected_berths(pools: SourcePools, low: dt.datetime, high: dt.datetim
 
 async def test_berth_utilization_per_terminal(seeded_pools: SourcePools) -> None:
     rows = await insights.berth_utilization(seeded_pools["vessel"], *WINDOW, None)
-    got = [
-        {
-            "terminal": (r["unlocode"], r["smdg_code"]),
-            "berths": r["berths"],
-            "vessel_calls": r["vessel_calls"],
-            "berth_hours": r["berth_hours"],
-            "available_hours": r["available_hours"],
-        }
-        for r in rows
-    ]
+    got = per_terminal(
+        rows,
+        berths="berths",
+        vessel_calls="vessel_calls",
+        berth_hours="berth_hours",
+        available_hours="available_hours",
+    )
     expected = await expected_berths(seeded_pools, *WINDOW)
     assert len(got) == 12
     assert all(close(a, b) for a, b in zip(got, expected, strict=True)), (got, expected)

@@ -15,7 +15,7 @@ from resolvers import security
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING
 from resolvers.sources import Pool, SourcePools
-from tests.resolvers.test_gate import CountingPool, all_pages
+from tests.helpers import CountingPool, all_rows
 
 ANCHOR = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 READER = Principal("t", "CBP", OrganizationKind.CUSTOMS, frozenset({"security:read"}))
@@ -34,7 +34,7 @@ async def every_advisory(pool: Pool, rule: Any, f: security.AdvisoryFilter) -> l
     async def fetch(size: int, after: Any) -> list[asyncpg.Record]:
         return await security.advisories_page(pool, rule, f, size, after)
 
-    rows = await all_pages(fetch, 3, advisory_key)
+    rows = await all_rows(fetch, 3, advisory_key)
     return [r["id"] for r in rows]
 
 
@@ -98,7 +98,7 @@ async def test_incidents_newest_first_and_filtered(seeded_pools: SourcePools) ->
     async def fetch(size: int, after: Any) -> list[asyncpg.Record]:
         return await security.incidents_page(pool, rule, security.IncidentFilter(), size, after)
 
-    rows = await all_pages(fetch, 4, lambda r: (r["detected_at"], r["id"]))
+    rows = await all_rows(fetch, 4, lambda r: (r["detected_at"], r["id"]))
     assert [r["id"] for r in rows] == [r["id"] for r in expected]
     narrow = await pool.fetch(
         "SELECT id FROM security.incident WHERE status = 'OPEN' "

@@ -12,7 +12,6 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
-from resolvers.paging import Page
 from resolvers.principal import ANONYMOUS, OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING
 from resolvers.sources import Pool, SourcePools
@@ -23,53 +22,14 @@ from resolvers.vessel import (
     timestamp_rule,
     vessel_page,
 )
+from tests.helpers import CountingPool, all_pages, carrier, principal, terminal
 
 Row = asyncpg.Record
-
-
-class CountingPool:
-    """A pool that counts the statements sent through it."""
-
-    def __init__(self, pool: Pool) -> None:
-        self.pool = pool
-        self.statements: list[str] = []
-
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        self.statements.append(sql)
-        return await self.pool.fetch(sql, *args)
-
-
-def principal(kind: OrganizationKind, **attrs: Any) -> Principal:
-    return Principal(
-        subject="test", organization_code="TEST", kind=kind, scopes=frozenset(), **attrs
-    )
-
-
-def carrier(scac: str) -> Principal:
-    return principal(OrganizationKind.CARRIER, scac=scac)
-
-
-def terminal(unlocode: str, smdg_code: str) -> Principal:
-    return principal(
-        OrganizationKind.TERMINAL, terminal_unlocode=unlocode, terminal_smdg_code=smdg_code
-    )
 
 
 def loaders(pools: SourcePools, who: Principal = ANONYMOUS) -> tuple[VesselLoaders, CountingPool]:
     counting = CountingPool(pools["vessel"])
     return VesselLoaders(cast(Pool, counting), who), counting
-
-
-async def all_pages(fetch: Any, size: int) -> list[Row]:
-    """Walk a keyset list page by page; the rows of every page in order."""
-    rows: list[Row] = []
-    after: Any = None
-    while True:
-        page: Page[Row] = await fetch(size, after)
-        rows += [r for r, _ in page.items]
-        if not page.has_next:
-            return rows
-        after = page.items[-1][1]
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ Expected values are read with plain SQL here, never through the code under test.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import Any
 
@@ -13,15 +12,17 @@ import asyncpg
 import pytest
 
 from resolvers.sources import SourcePools
+from tests.helpers import (
+    BAD_USER_INPUT,
+    UNAUTHORIZED,
+    answer,
+    global_id,
+    source_statements,
+    walk,
+)
 
 Row = asyncpg.Record
-UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
-BAD_USER_INPUT = "BAD_USER_INPUT"
 COMMERCIAL_FIELDS = ("grossWeightKg", "commodity", "hsCode", "shipper", "consignee", "seals")
-
-# asyncpg introspects a type the first time a pool connection meets it: per connection, not
-# per request, so which request pays for it depends on which connection the pool hands out.
-ASYNCPG_INTROSPECTION = ("typeinfo_tree", "set_config('jit'")
 
 # The latest visit of each container of a carrier, with what its bill of lading says.
 LATEST_LADEN = """
@@ -62,31 +63,6 @@ query Boxes($first: Int, $after: String) {
 """
 
 
-def global_id(type_name: str, node_id: str) -> str:
-    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
-
-
-def source_statements(statements: list[str]) -> list[str]:
-    """Statements reading the data sources: not asyncpg's type introspection, nor the
-    community lookups of authentication and the audit writer (which flushes off the request
-    path, so its insert may land in the next request's window)."""
-    return [
-        s
-        for s in statements
-        if "community." not in s and not any(mark in s for mark in ASYNCPG_INTROSPECTION)
-    ]
-
-
-async def answer(
-    api: Any, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-) -> tuple[Any, list[dict[str, Any]]]:
-    """data and errors of a request that was executed (HTTP 200)."""
-    response = await api.post(query, variables, token)
-    payload = response.json()
-    assert response.status_code == 200, payload
-    return payload["data"], payload.get("errors", [])
-
-
 def denials(errors: list[dict[str, Any]]) -> list[str]:
     """The paths of refused fields ("a/b/0/c"), sorted; every error must be a refusal."""
     assert all(e["extensions"]["code"] == UNAUTHORIZED for e in errors), errors
@@ -95,18 +71,6 @@ def denials(errors: list[dict[str, Any]]) -> list[str]:
 
 def paths(*items: list[Any]) -> list[str]:
     return sorted("/".join(str(part) for part in item) for item in items)
-
-
-async def walk(api: Any, query: str, root: str, token: str, size: int = 100) -> list[Any]:
-    nodes: list[Any] = []
-    after = None
-    while True:
-        data = await api.data(query, {"first": size, "after": after}, token)
-        page = data[root]
-        nodes += [edge["node"] for edge in page["edges"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            return nodes
-        after = page["pageInfo"]["endCursor"]
 
 
 async def laden_container(pools: SourcePools, scac: str) -> Row:
@@ -195,7 +159,7 @@ async def test_another_carriers_container_does_not_exist_for_it(
             "number": mine["equipment_reference"],
         },
     }
-    listed = [n["number"] for n in await walk(api, CONTAINER_LIST, "containers", token)]
+    listed = [n["number"] for n in await walk(api, CONTAINER_LIST, "containers", 100, token)]
     expected = await seeded_pools["cargo"].fetch(
         "SELECT DISTINCT equipment_reference FROM cargo.container_visit WHERE carrier_scac = $1 "
         "ORDER BY 1",

@@ -10,7 +10,6 @@ representations. Expected values come from plain SQL on the seeded database.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +33,9 @@ from schema import print_sdl
 from schema.context import new_context
 from schema.scopes import Scope
 from tests.conftest import Api, SqlCounter, Tokens
+from tests.helpers import UNAUTHORIZED, answer, global_id, source_statements
 
 Row = asyncpg.Record
-UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
 # Directives a federation v2 subgraph SDL may carry: federation's own (those Harborgraph
 # uses and the rest of the v2 set), plus the two the GraphQL specification itself defines.
 FEDERATION_DIRECTIVES = frozenset(
@@ -116,10 +115,6 @@ LIMIT $1
 """
 
 
-def global_id(type_name: str, node_id: str) -> str:
-    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
-
-
 async def one(pool: Pool, sql: str, *args: Any) -> Row:
     row = await pool.fetchrow(sql, *args)
     assert row is not None, (sql, args)
@@ -128,16 +123,6 @@ async def one(pool: Pool, sql: str, *args: Any) -> Row:
 
 def container_reps(*numbers: str) -> list[dict[str, str]]:
     return [{"__typename": "Container", "number": n} for n in numbers]
-
-
-async def answer(
-    api: Api, query: str, variables: dict[str, Any], token: str | None
-) -> tuple[Any, list[dict[str, Any]]]:
-    """data and errors of a request that was executed (HTTP 200)."""
-    response = await api.post(query, variables, token)
-    payload = response.json()
-    assert response.status_code == 200, payload
-    return payload["data"], payload.get("errors", [])
 
 
 def refusals(errors: list[dict[str, Any]]) -> list[list[Any]]:
@@ -430,13 +415,6 @@ query Boxes($representations: [_Any!]!) {
 """
 
 
-def data_statements(statements: list[str]) -> list[str]:
-    """Statements reading the data sources: not the organization lookup of authentication,
-    nor the audit writer, which flushes off the request path (its insert may land in the
-    next request's window); asyncpg's own introspection is already left out."""
-    return [s for s in statements if "community." not in s]
-
-
 async def test_entities_cost_the_same_statements_for_100_representations_as_for_10(
     api: Api, tokens: Tokens, count_sql: SqlCounter, seeded_pools: SourcePools
 ) -> None:
@@ -458,7 +436,7 @@ async def test_entities_cost_the_same_statements_for_100_representations_as_for_
         assert any(b["holds"] for b in boxes[:10]), "the sample exercises the holds level"
         assert any(b["events"]["edges"] for b in boxes[:10]), "and the events level"
         assert all(len(b["events"]["edges"]) <= 3 for b in boxes)
-        counts[size] = len(data_statements(counter.statements))
+        counts[size] = len(source_statements(counter.statements))
     assert counts[10] > 0
     assert counts[100] == counts[10], counts
 

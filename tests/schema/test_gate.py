@@ -13,10 +13,18 @@ import pytest
 
 from resolvers.sources import SourcePools
 from schema.pagination import encode_cursor
+from tests.helpers import (
+    BAD_USER_INPUT,
+    PAGE_SIZES,
+    UNAUTHORIZED,
+    answer,
+    iso,
+    page_costs,
+    refused,
+    walk,
+)
 
 Row = asyncpg.Record
-UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
-BAD_USER_INPUT = "BAD_USER_INPUT"
 ANCHOR = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 
 APPOINTMENTS = """
@@ -53,44 +61,6 @@ query Returns($terminal: TerminalKeyInput, $carrier: String, $isoType: String, $
   }
 }
 """
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-async def answer(
-    api: Any, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-) -> tuple[Any, list[dict[str, Any]]]:
-    """data and errors of a request that was executed (HTTP 200)."""
-    response = await api.post(query, variables, token)
-    payload = response.json()
-    assert response.status_code == 200, payload
-    return payload["data"], payload.get("errors", [])
-
-
-async def walk(
-    api: Any, query: str, root: str, size: int, token: str | None = None, **variables: Any
-) -> list[dict[str, Any]]:
-    """Every node of a connection, page by page."""
-    nodes: list[dict[str, Any]] = []
-    after = None
-    while True:
-        data = await api.data(query, {"first": size, "after": after, **variables}, token)
-        page = data[root]
-        nodes += [edge["node"] for edge in page["edges"]]
-        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
-        if not page["pageInfo"]["hasNextPage"]:
-            return nodes
-        after = page["pageInfo"]["endCursor"]
-
-
-def refused(errors: list[dict[str, Any]], code: str, path: list[Any]) -> dict[str, Any]:
-    """The one error of a refused field: its code and its path."""
-    assert len(errors) == 1, errors
-    assert errors[0]["extensions"]["code"] == code, errors
-    assert errors[0]["path"] == path, errors
-    return errors[0]
 
 
 def expected_appointment(row: Row) -> dict[str, Any]:
@@ -372,47 +342,6 @@ async def test_malformed_instant_is_refused_before_execution(api: Any, tokens: A
     assert "from" in payload["errors"][0]["message"]
 
 
-# --- Statements per request ----------------------------------------------------------------
-
-
-# Not the request's statements: asyncpg fills its type cache once per connection and type
-# (array parameters), and the audit sink writes earlier requests' records in the background.
-DRIVER_STATEMENTS = (
-    "typeinfo_tree",
-    "current_setting('jit')",
-    "set_config('jit'",
-    "INSERT INTO community.audit_event",
-)
-
-
-def request_statements(counter: Any) -> list[str]:
-    return [s for s in counter.statements if not any(d in s for d in DRIVER_STATEMENTS)]
-
-
-async def warm_up(api: Any, query: str, token: str, **variables: Any) -> None:
-    """Run once at both sizes first: asyncpg introspects a new array type once per connection
-    (a `typeinfo_tree` query), which is no statement of the request."""
-    for size in (10, 100):
-        await api.data(query, {"first": size, **variables}, token)
-
-
-@pytest.mark.parametrize(
-    ("query", "root"), [(APPOINTMENTS, "appointments"), (TRANSACTIONS, "gateTransactions")]
-)
-async def test_statement_count_does_not_grow_with_the_page(
-    api: Any, tokens: Any, count_sql: Any, query: str, root: str
-) -> None:
-    _, token = tokens.partner("CUSTOMS")
-    await warm_up(api, query, token)
-    counts = []
-    for size in (10, 100):
-        async with count_sql() as counter:
-            data = await api.data(query, {"first": size}, token)
-        assert len(data[root]["edges"]) == size
-        counts.append(len(request_statements(counter)))
-    assert counts[0] == counts[1], counts
-
-
 # --- Cross-source links --------------------------------------------------------------------
 
 LINKED = """
@@ -471,19 +400,24 @@ async def test_container_link_needs_cargo_read(api: Any, tokens: Any, trucker_sc
     assert {e["extensions"]["code"] for e in errors} == {UNAUTHORIZED}
 
 
+# --- Statements per request ----------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
-    ("query", "root"), [(LINKED, "appointments"), (LINKED_TRANSACTIONS, "gateTransactions")]
+    ("query", "root"),
+    [
+        (APPOINTMENTS, "appointments"),
+        (TRANSACTIONS, "gateTransactions"),
+        # organization, page, then one batch per link: appointment/terminal/cargo rule/container
+        (LINKED, "appointments"),
+        (LINKED_TRANSACTIONS, "gateTransactions"),
+    ],
+    ids=["appointments", "transactions", "linked-appointments", "linked-transactions"],
 )
-async def test_statement_count_with_links_does_not_grow(
+async def test_statement_count_does_not_grow_with_the_page(
     api: Any, tokens: Any, count_sql: Any, query: str, root: str
 ) -> None:
     _, token = tokens.partner("CUSTOMS")
-    await warm_up(api, query, token)
-    counts = []
-    for size in (10, 100):
-        async with count_sql() as counter:
-            data = await api.data(query, {"first": size}, token)
-        assert len(data[root]["edges"]) == size
-        counts.append(len(request_statements(counter)))
-    # organization, page, then one batch per link: appointment/terminal/cargo rule/container
+    edges, counts = await page_costs(api, count_sql, query, root, token)
+    assert edges == list(PAGE_SIZES)
     assert counts[0] == counts[1], counts

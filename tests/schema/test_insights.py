@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from resolvers.sources import SourcePools
+from tests.helpers import BAD_USER_INPUT, UNAUTHORIZED, answer, refused
 from tests.resolvers.test_insights import (
     WINDOW,
     expected_berths,
     expected_dwell,
     expected_inbound,
 )
-from tests.schema.test_gate import BAD_USER_INPUT, UNAUTHORIZED, answer, refused
 
 SIGNAL = """
 query Signal($weeks: Int!, $from: Date, $terminal: TerminalKeyInput) {

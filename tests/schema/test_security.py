@@ -8,7 +8,6 @@ date ask for `includeExpired: true`.
 from __future__ import annotations
 
 import asyncio
-import base64
 import uuid
 from typing import Any
 
@@ -17,15 +16,16 @@ import pytest
 
 from resolvers.sources import SourcePools
 from schema.pagination import encode_cursor
-from tests.schema.test_gate import (
+from tests.helpers import (
     BAD_USER_INPUT,
+    PAGE_SIZES,
     UNAUTHORIZED,
     answer,
+    global_id,
     iso,
+    page_costs,
     refused,
-    request_statements,
     walk,
-    warm_up,
 )
 
 Row = asyncpg.Record
@@ -58,10 +58,6 @@ query Node($id: ID!) {
 """
 EVERYTHING = {"filter": {"includeExpired": True}}
 SHARED = "a.tlp IN ('CLEAR', 'GREEN')"
-
-
-def global_id(type_name: str, node_id: str) -> str:
-    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
 
 
 async def expected_advisories(pools: SourcePools, where: str, *args: Any) -> list[dict[str, Any]]:
@@ -252,13 +248,8 @@ async def test_statement_count_does_not_grow_with_the_page(
     table = "advisory" if root == "advisories" else "incident"
     total = await seeded_pools["security"].fetchval(f"SELECT count(*) FROM security.{table}")
     variables = EVERYTHING if root == "advisories" else {}
-    await warm_up(api, query, token, **variables)
-    counts = []
-    for size in (10, 100):
-        async with count_sql() as counter:
-            data = await api.data(query, {"first": size, **variables}, token)
-        assert len(data[root]["edges"]) == min(size, total)
-        counts.append(len(request_statements(counter)))
+    edges, counts = await page_costs(api, count_sql, query, root, token, **variables)
+    assert edges == [min(size, total) for size in PAGE_SIZES]
     assert counts[0] == counts[1], counts
 
 

@@ -17,9 +17,9 @@ import pytest
 
 from graph.settings import Settings
 from resolvers.sources import SourcePools
+from tests.helpers import UNAUTHORIZED, answer, global_id, iso, walk
 
 Row = asyncpg.Record
-UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
 
 SCHEDULE_SQL = """
 SELECT pc.id, pc.port_visit_reference, pc.carrier_scac, pc.status, pc.estimated_arrival,
@@ -70,23 +70,6 @@ query Chain($id: ID!) {
 """
 
 
-# asyncpg introspects a type the first time a pool connection meets it: per connection, not
-# per request, so which request pays for it depends on which connection the pool hands out.
-ASYNCPG_INTROSPECTION = ("typeinfo_tree", "set_config('jit'")
-
-
-def application_statements(statements: list[str]) -> list[str]:
-    return [s for s in statements if not any(mark in s for mark in ASYNCPG_INTROSPECTION)]
-
-
-def global_id(type_name: str, node_id: str) -> str:
-    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def expected_call(row: Row) -> dict[str, Any]:
     terminal = None
     if row["smdg_code"] is not None:
@@ -115,32 +98,6 @@ def expected_call(row: Row) -> dict[str, Any]:
             "operator": row["operator_scac"],
         },
     }
-
-
-async def answer(
-    api: Any, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-) -> tuple[Any, list[dict[str, Any]]]:
-    """data and errors of a request that was executed (HTTP 200)."""
-    response = await api.post(query, variables, token)
-    payload = response.json()
-    assert response.status_code == 200, payload
-    return payload["data"], payload.get("errors", [])
-
-
-async def walk(
-    api: Any, query: str, root: str, size: int, token: str | None = None, **variables: Any
-) -> list[dict[str, Any]]:
-    """Every node of a connection, page by page."""
-    nodes: list[dict[str, Any]] = []
-    after = None
-    while True:
-        data = await api.data(query, {"first": size, "after": after, **variables}, token)
-        page = data[root]
-        nodes += [edge["node"] for edge in page["edges"]]
-        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
-        if not page["pageInfo"]["hasNextPage"]:
-            return nodes
-        after = page["pageInfo"]["endCursor"]
 
 
 @pytest.fixture(scope="module")
@@ -609,7 +566,7 @@ async def test_statement_count_does_not_grow_with_the_page(
     for first in (10, 100):
         async with count_sql() as counter:
             data = await api.data(query, {"first": first}, token)
-        statements = application_statements(counter.statements)
+        statements = counter.statements
         counts.append(len(statements))
         assert len(data["portCalls"]["edges"]) == min(first, total)
         # One per level and loader: page, port, vessel, position, terminal, timestamps (the

@@ -1,0 +1,150 @@
+"""Helpers the schema and resolver tests share: requests as a partner sends them, the
+statements they cost, and principals and pools for calling the sources directly."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from resolvers.paging import Page
+from resolvers.principal import OrganizationKind, Principal
+from resolvers.sources import Pool
+from tests.conftest import Api, SqlCounter
+
+Row = asyncpg.Record
+UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+PAGE_SIZES = (10, 100)
+
+# --- Over HTTP ---------------------------------------------------------------------------------
+
+
+def global_id(type_name: str, node_id: str) -> str:
+    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+async def answer(
+    api: Api, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+) -> tuple[Any, list[dict[str, Any]]]:
+    """data and errors of a request that was executed (HTTP 200)."""
+    response = await api.post(query, variables, token)
+    payload = response.json()
+    assert response.status_code == 200, payload
+    return payload["data"], payload.get("errors", [])
+
+
+def refused(errors: list[dict[str, Any]], code: str, path: list[Any]) -> dict[str, Any]:
+    """The one error of a refused field: its code and its path."""
+    assert len(errors) == 1, errors
+    assert errors[0]["extensions"]["code"] == code, errors
+    assert errors[0]["path"] == path, errors
+    return errors[0]
+
+
+async def walk(
+    api: Api, query: str, root: str, size: int, token: str | None = None, **variables: Any
+) -> list[dict[str, Any]]:
+    """Every node of a connection, page by page."""
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        data = await api.data(query, {"first": size, "after": after, **variables}, token)
+        page = data[root]
+        nodes += [edge["node"] for edge in page["edges"]]
+        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+
+
+# --- Statements per request (the counter already leaves out asyncpg's own and the audit's) ----
+
+
+def source_statements(statements: list[str]) -> list[str]:
+    """Statements reading the data sources: not the organization lookup of authentication,
+    nor the audit writer, which flushes off the request path (its insert may land in the
+    next request's window)."""
+    return [s for s in statements if "community." not in s]
+
+
+async def page_costs(
+    api: Api, count_sql: SqlCounter, query: str, root: str, token: str, **variables: Any
+) -> tuple[list[int], list[int]]:
+    """Edges and statements of a list at each of PAGE_SIZES, after a run at both: asyncpg
+    introspects a new array type once per connection, which is no statement of the request."""
+    for size in PAGE_SIZES:
+        await api.data(query, {"first": size, **variables}, token)
+    edges: list[int] = []
+    statements: list[int] = []
+    for size in PAGE_SIZES:
+        async with count_sql() as counter:
+            data = await api.data(query, {"first": size, **variables}, token)
+        edges.append(len(data[root]["edges"]))
+        statements.append(len(counter.statements))
+    return edges, statements
+
+
+# --- Calling the sources directly --------------------------------------------------------------
+
+
+class CountingPool:
+    """A pool that counts the statements sent through it (each `fetch` is one)."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.statements: list[str] = []
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        self.statements.append(sql)
+        return await self.pool.fetch(sql, *args)
+
+
+def principal(kind: OrganizationKind | None, code: str | None = "TEST", **attrs: Any) -> Principal:
+    return Principal(subject="test", organization_code=code, kind=kind, scopes=frozenset(), **attrs)
+
+
+def carrier(scac: str) -> Principal:
+    return principal(OrganizationKind.CARRIER, scac, scac=scac)
+
+
+def terminal(unlocode: str, smdg_code: str) -> Principal:
+    return principal(
+        OrganizationKind.TERMINAL,
+        f"{unlocode}-{smdg_code}",
+        terminal_unlocode=unlocode,
+        terminal_smdg_code=smdg_code,
+    )
+
+
+async def all_pages(fetch: Callable[[int, Any], Awaitable[Page[Row]]], size: int) -> list[Row]:
+    """Walk a keyset list page by page; the rows of every page in order."""
+    rows: list[Row] = []
+    after: Any = None
+    while True:
+        page = await fetch(size, after)
+        rows += [r for r, _ in page.items]
+        if not page.has_next:
+            return rows
+        after = page.items[-1][1]
+
+
+async def all_rows(
+    fetch: Callable[[int, Any], Awaitable[list[Row]]], size: int, key: Callable[[Row], Any]
+) -> list[Row]:
+    """Every row of a list fetched size + 1 at a time, page by page through the cursor."""
+    rows: list[Row] = []
+    after = None
+    while True:
+        page = await fetch(size, after)
+        rows += page[:size]
+        if len(page) <= size:
+            return rows
+        after = key(page[size - 1])
