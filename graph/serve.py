@@ -38,6 +38,8 @@ async def _demo_tokens(settings: Settings, dsns: Mapping[str, str]) -> list[str]
 def _prepare(settings: Settings, dsns: Mapping[str, str]) -> None:
     applied = asyncio.run(migrate_all(dsns))
     log.info("migrations applied: %s", len(applied))
+    if not settings.development:
+        return  # production data comes from the partners, never from the demo generator
     report = asyncio.run(
         seed_all(dsns, settings, scale=1.0, seed_value=42, anchor=today(), only_if_empty=True)
     )

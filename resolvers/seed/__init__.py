@@ -30,7 +30,7 @@ from resolvers.seed import (
 from resolvers.seed.load import has_organizations, write_source
 from resolvers.seed.plan import Plan
 from resolvers.seed.tables import Table
-from resolvers.sources import SOURCES, SourcePools
+from resolvers.sources import SOURCES, Pool, SourcePools
 
 __all__ = ["AlreadySeededError", "SeedReport", "generate", "is_seeded", "seed"]
 
@@ -82,6 +82,17 @@ def _counts(tables: dict[str, list[Table]]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _by_database(
+    pools: SourcePools, tables: dict[str, list[Table]]
+) -> list[tuple[Pool, list[Table]]]:
+    """Tables per database, so each database is loaded in one transaction: all or nothing."""
+    groups: dict[int, tuple[Pool, list[Table]]] = {}
+    for source in SOURCES:
+        pool = pools[source]
+        groups.setdefault(id(pool), (pool, []))[1].extend(tables[source])
+    return list(groups.values())
+
+
 async def is_seeded(pools: SourcePools) -> bool:
     """True when community.organization has rows."""
     return await has_organizations(pools["community"])
@@ -90,14 +101,15 @@ async def is_seeded(pools: SourcePools) -> bool:
 async def seed(
     pools: SourcePools, *, scale: float = 1.0, seed: int = 42, anchor: dt.date
 ) -> SeedReport:
-    """Generate and write the seed data; each source in one transaction, sources in parallel."""
+    """Generate and write the seed data; each database in one transaction, databases in parallel."""
     started = time.perf_counter()
     if await is_seeded(pools):
         raise AlreadySeededError("community.organization already has rows; use an empty database")
     # Generation is pure CPU work (seconds at scale 1): keep the event loop responsive.
     tables = await asyncio.to_thread(generate, Plan(seed=seed, scale=scale, anchor=anchor))
     writes: Sequence[asyncio.Future[None]] = [
-        asyncio.ensure_future(write_source(pools[source], tables[source])) for source in SOURCES
+        asyncio.ensure_future(write_source(pool, group))
+        for pool, group in _by_database(pools, tables)
     ]
     await asyncio.gather(*writes)
     return SeedReport(counts=_counts(tables), seconds=time.perf_counter() - started)

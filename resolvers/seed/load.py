@@ -1,4 +1,4 @@
-"""Writing generated rows: COPY per table, one transaction per source, sequences moved past."""
+"""Writing generated rows: COPY per table, one transaction per database, sequences moved past."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _quoted(identifier: str) -> str:
 
 
 async def write_source(pool: Pool, tables: Sequence[Table]) -> None:
-    """Copy every table of one source inside one transaction."""
+    """Copy the tables of one database inside one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(NO_TIMEOUT)
         await conn.execute(FAST_COMMIT)

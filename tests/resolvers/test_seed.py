@@ -411,3 +411,20 @@ async def test_every_kind_of_row_exists_at_test_scale(seeded: Pool) -> None:
     assert expired > 0
     assert await seeded.fetchval("SELECT count(*) FROM cargo.hold WHERE released_at IS NULL")
     assert await values("SELECT count(*) > 0 FROM security.advisory_facility") == {True}
+
+
+async def test_a_failed_load_writes_nothing(empty_database: str) -> None:
+    pool = await _migrated_pool(empty_database)
+    try:
+        # A security row already holding an id the seed will use: the COPY of that table fails.
+        await pool.execute(
+            """INSERT INTO security.blocked_intrusion (day, vector, attempts)
+               VALUES ($1::date - 1, 'WEB', 1)""",
+            ANCHOR,
+        )
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await seed(_pools(pool), scale=TEST_SCALE, seed=TEST_SEED, anchor=ANCHOR)
+        counts = await _counts(pool)
+        assert {table: n for table, n in counts.items() if n} == {"security.blocked_intrusion": 1}
+    finally:
+        await pool.close()
