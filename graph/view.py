@@ -25,6 +25,7 @@ from graph.http import (
     response_media_type,
 )
 from graph.state import AppState
+from resolvers.principal import Principal
 from schema.context import Context, new_context
 
 
@@ -89,29 +90,23 @@ async def _execute(
     return ExecutionResult(data=result.data, errors=result.errors, extensions=result.extensions)
 
 
-async def graphql_endpoint(request: Request) -> Response:
-    state: AppState = request.app.state.harborgraph
-    if _wants_graphiql(request):
-        if state.settings.development:
-            return HTMLResponse(GRAPHIQL_HTML)
-        return _request_error("GraphiQL is off in production", 404, "NOT_FOUND", JSON)
-    try:
-        media_type = response_media_type(request.headers.get("accept"))
-    except BadRequest as error:
-        return _request_error(error.message, error.status, "BAD_REQUEST", JSON)
-    try:
-        gql = await _read(request)
-        principal = await state.authenticate(request.headers.get("authorization"))
-    except BadRequest as error:
-        return _request_error(error.message, error.status, "BAD_REQUEST", media_type)
-    except InvalidToken as error:
-        return _request_error(
-            error.description,
-            401,
-            "UNAUTHENTICATED",
-            media_type,
-            **{"WWW-Authenticate": www_authenticate(error)},
-        )
+def _unauthenticated(error: InvalidToken, media_type: str) -> Response:
+    challenge = {"WWW-Authenticate": www_authenticate(error)}
+    return _request_error(error.description, 401, "UNAUTHENTICATED", media_type, **challenge)
+
+
+def _post_only(media_type: str) -> Response:
+    message = "mutations must be sent with POST"
+    return _request_error(message, 405, "METHOD_NOT_ALLOWED", media_type, Allow="POST")
+
+
+def _graphiql(state: AppState) -> Response:
+    if state.settings.development:
+        return HTMLResponse(GRAPHIQL_HTML)
+    return _request_error("GraphiQL is off in production", 404, "NOT_FOUND", JSON)
+
+
+def _context(state: AppState, principal: Principal, gql: GraphQLRequest) -> Context:
     context = new_context(
         principal,
         state.pools,
@@ -119,17 +114,40 @@ async def graphql_endpoint(request: Request) -> Response:
         port_locode=state.settings.port_locode,
     )
     context.operation_name = gql.operation_name
-    try:
-        result = await _execute(state, gql, context, get=request.method == "GET")
-    except InvalidOperationTypeError:
-        return _request_error(
-            "mutations must be sent with POST",
-            405,
-            "METHOD_NOT_ALLOWED",
-            media_type,
-            Allow="POST",
-        )
-    record = audit_record(context.access, gql.operation_name)
+    return context
+
+
+def _audit(state: AppState, context: Context) -> None:
+    record = audit_record(context.access, context.operation_name)
     if record is not None:
         state.audit.submit(record)
+
+
+async def _serve(request: Request, state: AppState, media_type: str) -> Response:
+    gql = await _read(request)
+    principal = await state.authenticate(request.headers.get("authorization"))
+    context = _context(state, principal, gql)
+    try:
+        result = await _execute(state, gql, context, get=request.method == "GET")
+    finally:
+        context.close()
+    _audit(state, context)
     return _json(_payload(result, context), _status(result, media_type), media_type)
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    state: AppState = request.app.state.harborgraph
+    if _wants_graphiql(request):
+        return _graphiql(state)
+    try:
+        media_type = response_media_type(request.headers.get("accept"))
+    except BadRequest as error:
+        return _request_error(error.message, error.status, "BAD_REQUEST", JSON)
+    try:
+        return await _serve(request, state, media_type)
+    except BadRequest as error:
+        return _request_error(error.message, error.status, "BAD_REQUEST", media_type)
+    except InvalidToken as error:
+        return _unauthenticated(error, media_type)
+    except InvalidOperationTypeError:
+        return _post_only(media_type)

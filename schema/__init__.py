@@ -6,16 +6,16 @@ from collections.abc import Callable
 from functools import cache
 
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.federation import Schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -46,18 +46,24 @@ class HarborgraphSchema(Schema):
         return None
 
 
+# Rule classes made once: the validation cache is keyed by the rules, so rules made per
+# request (as QueryDepthLimiter and MaxAliasesLimiter do) would never hit it.
+LIMIT_RULES: list[type[ASTValidationRule]] = [
+    depth_rule(MAX_DEPTH, None),
+    alias_rule(MAX_ALIASES),
+]
+PRODUCTION_RULES: list[type[ASTValidationRule]] = [*LIMIT_RULES, NoSchemaIntrospectionCustomRule]
+
+
 def _extensions(development: bool) -> list[Callable[[], SchemaExtension]]:
     # Factories: a fresh extension per request; the parse and validation caches are shared.
-    hardening: list[Callable[[], SchemaExtension]] = [
+    rules = LIMIT_RULES if development else PRODUCTION_RULES
+    return [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules(rules),
     ]
-    if not development:
-        hardening.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return hardening
 
 
 def build_schema(development: bool = True) -> HarborgraphSchema:

@@ -26,11 +26,17 @@ class Context:
     operation_name: str | None = None
     memo: dict[str, Any] = field(default_factory=dict)
 
+    def close(self) -> None:
+        """The request is answered: release what its loaders cached."""
+        loaders = self.__dict__.pop("loaders", None)
+        if loaders is not None:
+            loaders.close()
+
     @cached_property
     def loaders(self) -> Loaders:
         from schema.loaders import Loaders
 
-        return Loaders(self)
+        return Loaders(self.pools, self.principal)
 
 
 def new_context(

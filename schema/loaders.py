@@ -4,46 +4,56 @@ from __future__ import annotations
 
 import asyncio
 from functools import cached_property
-from typing import TYPE_CHECKING
+
+from aiodataloader import DataLoader
 
 from resolvers.cargo import CargoLoaders, cargo_rule
 from resolvers.community import CommunityLoaders
 from resolvers.gate import GateLoaders, appointment_equipment
-from resolvers.principal import OrganizationKind
+from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import Rule
 from resolvers.security import SecurityLoaders
+from resolvers.sources import SourcePools
 from resolvers.vessel import VesselLoaders
-
-if TYPE_CHECKING:
-    from schema.context import Context
 
 
 class Loaders:
     """Per-request loaders: their caches never outlive the request, so never cross partners."""
 
-    def __init__(self, context: Context) -> None:
-        self._context = context
+    # Pools and principal, not the context: a back-reference would make every request's rows
+    # cyclic garbage for the collector.
+    def __init__(self, pools: SourcePools, principal: Principal) -> None:
+        self._pools = pools
+        self._principal = principal
         self._cargo_rule: asyncio.Task[Rule] | None = None
 
     @cached_property
     def vessel(self) -> VesselLoaders:
-        return VesselLoaders(self._context.pools["vessel"], self._context.principal)
+        return VesselLoaders(self._pools["vessel"], self._principal)
 
     @cached_property
     def cargo(self) -> CargoLoaders:
-        return CargoLoaders(self._context.pools["cargo"], self.cargo_rule)
+        return CargoLoaders(self._pools["cargo"], self.cargo_rule)
 
     @cached_property
     def gate(self) -> GateLoaders:
-        return GateLoaders(self._context.pools["gate"], self._context.principal)
+        return GateLoaders(self._pools["gate"], self._principal)
 
     @cached_property
     def security(self) -> SecurityLoaders:
-        return SecurityLoaders(self._context.pools["security"], self._context.principal)
+        return SecurityLoaders(self._pools["security"], self._principal)
 
     @cached_property
     def community(self) -> CommunityLoaders:
-        return CommunityLoaders(self._context.pools["community"])
+        return CommunityLoaders(self._pools["community"])
+
+    def close(self) -> None:
+        """Drop every cached row: loaders and their batch functions form reference cycles,
+        and emptying the caches lets the rows go by reference counting, not the collector."""
+        for source in tuple(vars(self).values()):
+            for loader in vars(source).values() if hasattr(source, "__dict__") else ():
+                if isinstance(loader, DataLoader):
+                    loader.clear_all()
 
     async def cargo_rule(self) -> Rule:
         """The cargo row rule, built once per request (a trucker's needs its appointments)."""
@@ -52,8 +62,8 @@ class Loaders:
         return await self._cargo_rule
 
     async def _build_cargo_rule(self) -> Rule:
-        principal = self._context.principal
+        principal = self._principal
         equipment: list[str] | None = None
         if principal.kind is OrganizationKind.TRUCKER and principal.scac is not None:
-            equipment = await appointment_equipment(self._context.pools["gate"], principal.scac)
+            equipment = await appointment_equipment(self._pools["gate"], principal.scac)
         return cargo_rule(principal, equipment)
