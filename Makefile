@@ -19,6 +19,7 @@ test: $(STAMP) $(NODE_STAMP)
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' || { echo "make: needs Python 3.11+ with venv (Debian: apt install python3-venv)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -26,6 +27,7 @@ $(STAMP): pyproject.toml
 
 # The federation tests run a real gateway and a second subgraph from npm.
 $(NODE_STAMP): $(GATEWAY)/package-lock.json
+	@command -v npm >/dev/null || { echo "make: the federation tests need Node.js 20+ and npm (https://nodejs.org)"; exit 1; }
 	cd $(GATEWAY) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 

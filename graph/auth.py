@@ -32,10 +32,12 @@ from graph.keys import (
 from graph.settings import PREFIX, JwtSettings, SettingsError
 from resolvers.community import OrgRecord
 from resolvers.principal import ANONYMOUS, Principal
+from schema.scopes import effective_scopes
 
 log = logging.getLogger(__name__)
 
 MAX_TOKEN_BYTES = 8192
+MAX_CLAIM_LENGTH = 256
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 section 2.1
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
 JWKS_CACHE_SECONDS = 300
@@ -249,6 +251,9 @@ def _non_empty_string(payload: Mapping[str, Any], name: str) -> str:
         raise InvalidToken(f"token lacks the required claim {name}")
     if not isinstance(value, str) or not value.strip():
         raise InvalidToken(f"token claim {name} must be a non-empty string")
+    if not value.isprintable() or len(value) > MAX_CLAIM_LENGTH:
+        # Control characters (a NUL) would only fail later, in the database lookup.
+        raise InvalidToken(f"token claim {name} must be printable text of at most 256 characters")
     return value
 
 
@@ -359,7 +364,7 @@ async def authenticate(
         subject=claims.subject,
         organization_code=organization.code,
         kind=organization.kind,
-        scopes=claims.scopes,
+        scopes=effective_scopes(organization.kind.value, claims.scopes),
         scac=organization.scac,
         terminal_unlocode=organization.terminal_unlocode,
         terminal_smdg_code=organization.terminal_smdg_code,

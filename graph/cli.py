@@ -9,7 +9,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import asyncpg
+
 from graph.settings import Settings, SettingsError, load_settings
+from resolvers.migrate import MigrationError
 
 log = logging.getLogger("harborgraph")
 
@@ -93,9 +96,21 @@ def run_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_token(settings: Settings, args: argparse.Namespace) -> int:
-    from graph.demo import mint_dev_token
+class CommandError(RuntimeError):
+    """A command cannot do what was asked; the message says why."""
 
+
+def run_token(settings: Settings, args: argparse.Namespace) -> int:
+    from graph.demo import known_organization, mint_dev_token
+    from graph.runtime import databases
+
+    if not settings.development or settings.jwt.jwks_url or settings.jwt.public_key_file:
+        raise CommandError("tokens are minted here only for the generated development key")
+    with databases(settings) as dbs:
+        if not asyncio.run(known_organization(settings, dbs.dsns, args.org)):
+            raise CommandError(
+                f"organization {args.org!r} is not known (see community.organization)"
+            )
     print(mint_dev_token(settings, org=args.org, scopes=args.scope.split(), ttl=args.ttl))
     return 0
 
@@ -123,6 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Also raised after loading, e.g. a key file that cannot be read.
         print(f"harborgraph: {error}", file=sys.stderr)
         return 2
+    except (MigrationError, CommandError) as error:
+        print(f"harborgraph: {error}", file=sys.stderr)
+        return 1
+    except (OSError, asyncpg.PostgresError) as error:
+        print(f"harborgraph: the database cannot be used: {error}", file=sys.stderr)
+        return 1
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

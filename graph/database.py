@@ -7,12 +7,13 @@ import logging
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from graph.settings import Settings
+from resolvers.migrate import create_database_if_missing
 from resolvers.sources import SOURCES, Connection, Pool, SourcePools
 
 log = logging.getLogger("harborgraph.database")
@@ -44,13 +45,9 @@ def with_database(url: str, database: str) -> str:
 
 
 async def ensure_database(admin_url: str, database: str) -> None:
-    """Create the database if it does not exist yet (CREATE DATABASE cannot be parameterised)."""
     conn: Connection = await asyncpg.connect(admin_url)
     try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
-        if not exists:
-            quoted = '"' + database.replace('"', '""') + '"'
-            await conn.execute(f"CREATE DATABASE {quoted}")
+        await create_database_if_missing(conn, database)
     finally:
         await conn.close()
 
@@ -107,9 +104,3 @@ def group_by_dsn(dsns: Mapping[str, str]) -> dict[str, list[str]]:
     for source in SOURCES:
         grouped.setdefault(dsns[source], []).append(source)
     return grouped
-
-
-def describe(dsn: str) -> dict[str, Any]:
-    """A DSN without its password, for logs."""
-    parts = urlsplit(dsn)
-    return {"host": parts.hostname or parts.query, "database": parts.path.lstrip("/")}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from graph.database import close_pools, open_pools
 from graph.keys import ensure_dev_keys, load_private_key, mint_token
 from graph.settings import Settings
+from resolvers.community import organization_by_code
 from resolvers.principal import OrganizationKind as Kind
 from schema.scopes import Scope as S
 
@@ -58,3 +60,11 @@ def mint_dev_token(settings: Settings, *, org: str, scopes: Iterable[str], ttl: 
         scopes=scopes,
         ttl_seconds=ttl,
     )
+
+
+async def known_organization(settings: Settings, dsns: Mapping[str, str], code: str) -> bool:
+    pools = await open_pools(dsns, settings)
+    try:
+        return await organization_by_code(pools["community"], code) is not None
+    finally:
+        await close_pools(pools)

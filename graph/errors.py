@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
+from asyncpg.exceptions import DataError
 from graphql import GraphQLError
 from strawberry.relay.types import GlobalIDValueError
 
 log = logging.getLogger("harborgraph.errors")
 INTERNAL = "INTERNAL_SERVER_ERROR"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+# Raised only by values a caller sent (a NUL byte, a date past year 9999, a lone surrogate,
+# an integer of thousands of digits) when they reach the database or the encoder.
+INPUT_VALUE_ERRORS = (DataError, OverflowError, UnicodeEncodeError)
 
 
 def _expected(original: BaseException | None) -> bool:
@@ -26,9 +32,9 @@ def _request_code(error: GraphQLError) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
-def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+def _rebuilt(error: GraphQLError, message: str, code: str) -> GraphQLError:
     return GraphQLError(
-        error.message,
+        message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
@@ -37,25 +43,37 @@ def _with_code(error: GraphQLError, code: str) -> GraphQLError:
     )
 
 
-def masked(error: GraphQLError) -> GraphQLError:
-    """The error as the partner sees it: unexpected causes become an opaque, logged id."""
-    original = error.original_error
-    if isinstance(original, GlobalIDValueError):
-        return GraphQLError(
-            f"`id` is not a valid node id: {original}",
-            path=error.path,
-            nodes=error.nodes,
-            extensions={"code": BAD_USER_INPUT},
-        )
-    if _expected(original):
-        if error.path is None and not (error.extensions or {}).get("code"):
-            return _with_code(error, _request_code(error))
-        return error
+def _internal(error: GraphQLError) -> GraphQLError:
     incident = uuid.uuid4().hex[:12]
-    log.error("unexpected error %s at %s", incident, error.path, exc_info=original)
+    log.error("unexpected error %s at %s", incident, error.path, exc_info=error.original_error)
     return GraphQLError(
         f"Internal server error (reference {incident})",
         path=error.path,
         nodes=error.nodes,
         extensions={"code": INTERNAL},
     )
+
+
+def _classified(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, GlobalIDValueError):
+        return _rebuilt(error, f"`id` is not a valid node id: {original}", BAD_USER_INPUT)
+    if isinstance(original, INPUT_VALUE_ERRORS):
+        message = "an argument holds a value that cannot be stored or compared (out of range or invalid characters)"
+        return _rebuilt(error, message, BAD_USER_INPUT)
+    if isinstance(original, ValueError) and error.path is None:
+        return _rebuilt(error, error.message, "GRAPHQL_VALIDATION_FAILED")  # e.g. a 5,000-digit Int
+    if not _expected(original):
+        return _internal(error)
+    if error.path is None and not (error.extensions or {}).get("code"):
+        return _rebuilt(error, error.message, _request_code(error))
+    return error
+
+
+def masked(error: GraphQLError, hide_suggestions: bool = False) -> GraphQLError:
+    """The error as the partner sees it: unexpected causes become an opaque, logged reference;
+    outside development no "Did you mean …" that would spell out the schema."""
+    shown = _classified(error)
+    if hide_suggestions and "Did you mean" in shown.message:
+        shown.message = SUGGESTION.sub("", shown.message)
+    return shown

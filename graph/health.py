@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from graph.state import AppState
-from resolvers.migrate import pending
+from resolvers.migrate import MigrationError, pending
 from resolvers.sources import SOURCES
 
 
@@ -32,7 +33,7 @@ async def readyz(request: Request) -> JSONResponse:
     state: AppState = request.app.state.harborgraph
     try:
         missing = await asyncio.wait_for(_pending(state), timeout=5)
-    except (OSError, TimeoutError, Exception) as error:  # any database failure means not ready
+    except (OSError, TimeoutError, asyncpg.PostgresError, MigrationError) as error:
         detail = type(error).__name__
         return JSONResponse({"status": "unavailable", "reason": detail}, status_code=503)
     if missing:

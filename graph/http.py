@@ -61,11 +61,26 @@ def graphql_request(body: object) -> GraphQLRequest:
     )
 
 
-async def read_post(request: Request) -> GraphQLRequest:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
+def _check_content_type(header: str) -> None:
+    media_type, _, parameters = header.partition(";")
+    if media_type.strip().lower() != JSON:
         # JSON only: no simple-request content types, so no CSRF through a browser form.
         raise BadRequest(415, f"Content-Type must be {JSON}")
+    charset = parameters.strip().lower().removeprefix("charset=").strip('"')
+    if parameters.strip() and charset not in ("utf-8", "utf8"):
+        raise BadRequest(415, "the request body must be UTF-8 JSON")
+
+
+def authorization(request: Request) -> str | None:
+    """The one Authorization header; two would leave who is asking to a proxy's whim."""
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise BadRequest(400, "send a single Authorization header")
+    return values[0] if values else None
+
+
+async def read_post(request: Request) -> GraphQLRequest:
+    _check_content_type(request.headers.get("content-type", ""))
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise BadRequest(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
@@ -78,6 +93,8 @@ async def read_post(request: Request) -> GraphQLRequest:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest(400, "the request body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest(400, "the request body is nested too deeply") from None
     return graphql_request(body)
 
 
@@ -87,7 +104,7 @@ def read_get(request: Request) -> GraphQLRequest:
     if "variables" in params:
         try:
             variables = json.loads(params["variables"])
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadRequest(400, "`variables` is not valid JSON") from None
     return graphql_request(
         {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,7 +31,6 @@ class JwtSettings:
     leeway_seconds: int
     jwks_url: str | None
     public_key_file: Path | None
-    private_key_file: Path | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +47,6 @@ class Settings:
     pool_max_size: int = 10
     statement_timeout_ms: int = 5000
     max_page_size: int = 100
-    audit_log: bool = True
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def development(self) -> bool:
@@ -128,7 +125,6 @@ def _jwt(env: Mapping[str, str], host: str, port: int) -> JwtSettings:
         leeway_seconds=_int(env, "JWT_LEEWAY_SECONDS", 30, 0, 300),
         jwks_url=_jwks_url(env),
         public_key_file=_path(env, "JWT_PUBLIC_KEY_FILE"),
-        private_key_file=_path(env, "JWT_PRIVATE_KEY_FILE"),
     )
 
 

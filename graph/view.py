@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import uuid
+from functools import lru_cache
 from typing import Any
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from graph.audit import audit_record
@@ -20,13 +23,17 @@ from graph.http import (
     JSON,
     BadRequest,
     GraphQLRequest,
+    authorization,
     read_get,
     read_post,
     response_media_type,
 )
 from graph.state import AppState
 from resolvers.principal import Principal
+from schema import MAX_TOKENS
 from schema.context import Context, new_context
+
+log = logging.getLogger("harborgraph.errors")
 
 
 def _json(payload: dict[str, Any], status: int, media_type: str, **headers: str) -> Response:
@@ -46,10 +53,10 @@ def _request_error(
     return _json(payload, status, media_type, **headers)
 
 
-def _payload(result: ExecutionResult, context: Context) -> dict[str, Any]:
+def _payload(result: ExecutionResult, context: Context, development: bool) -> dict[str, Any]:
     payload: dict[str, Any] = {}
     if result.errors:
-        payload["errors"] = [masked(e).formatted for e in result.errors]
+        payload["errors"] = [masked(e, not development).formatted for e in result.errors]
     payload["data"] = result.data
     warnings = context.memo.get("warnings")
     if warnings:
@@ -71,6 +78,16 @@ def _wants_graphiql(request: Request) -> bool:
     return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
 
 
+@lru_cache(maxsize=256)
+def _operation_count(query: str) -> int:
+    # With several operations the spec requires `operationName`; strawberry would run the first.
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return 1  # execution reports the syntax error itself
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
 async def _read(request: Request) -> GraphQLRequest:
     return read_get(request) if request.method == "GET" else await read_post(request)
 
@@ -80,6 +97,8 @@ async def _execute(
 ) -> ExecutionResult:
     # Over GET only queries: a mutation must be a POST (CSRF, caches, logs).
     allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
+    if _operation_count(gql.query) > 1 and gql.operation_name is None:
+        raise CannotGetOperationTypeError(None)
     result = await state.schema.execute(
         gql.query,
         variable_values=gql.variables,
@@ -95,9 +114,18 @@ def _unauthenticated(error: InvalidToken, media_type: str) -> Response:
     return _request_error(error.description, 401, "UNAUTHENTICATED", media_type, **challenge)
 
 
-def _post_only(media_type: str) -> Response:
+def _operation_not_served(error: InvalidOperationTypeError, media_type: str) -> Response:
+    if error.operation_type is OperationType.SUBSCRIPTION:
+        message = "subscriptions are not served over HTTP"
+        return _request_error(message, 400, "BAD_REQUEST", media_type)
     message = "mutations must be sent with POST"
     return _request_error(message, 405, "METHOD_NOT_ALLOWED", media_type, Allow="POST")
+
+
+def _no_operation(name: str | None) -> str:
+    if name is None:
+        return "the document holds several operations: name one in `operationName`"
+    return f"`operationName` {name[:64]!r} names no operation of the document"
 
 
 def _graphiql(state: AppState) -> Response:
@@ -125,14 +153,15 @@ def _audit(state: AppState, context: Context) -> None:
 
 async def _serve(request: Request, state: AppState, media_type: str) -> Response:
     gql = await _read(request)
-    principal = await state.authenticate(request.headers.get("authorization"))
+    principal = await state.authenticate(authorization(request))
     context = _context(state, principal, gql)
     try:
         result = await _execute(state, gql, context, get=request.method == "GET")
     finally:
         context.close()
     _audit(state, context)
-    return _json(_payload(result, context), _status(result, media_type), media_type)
+    payload = _payload(result, context, state.settings.development)
+    return _json(payload, _status(result, media_type), media_type)
 
 
 async def graphql_endpoint(request: Request) -> Response:
@@ -149,5 +178,12 @@ async def graphql_endpoint(request: Request) -> Response:
         return _request_error(error.message, error.status, "BAD_REQUEST", media_type)
     except InvalidToken as error:
         return _unauthenticated(error, media_type)
-    except InvalidOperationTypeError:
-        return _post_only(media_type)
+    except InvalidOperationTypeError as error:
+        return _operation_not_served(error, media_type)
+    except CannotGetOperationTypeError as error:
+        return _request_error(_no_operation(error.operation_name), 400, "BAD_REQUEST", media_type)
+    except Exception:  # the last line of defence: a JSON 500 with a logged reference
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unexpected error %s", incident)
+        message = f"Internal server error (reference {incident})"
+        return _request_error(message, 500, "INTERNAL_SERVER_ERROR", media_type)

@@ -3,7 +3,8 @@
 Row rule: one predicate on the `cv` (cargo.container_visit) alias, chosen by the principal.
 Every statement that reads cargo rows carries it: containers directly; holds through their
 visit; shipments when one of their visits is visible; events when the visit they belong to
-is visible (see EVENT_VISIBLE). A row outside the rule is simply not returned.
+is visible (see EVENT_VISIBLE), an event tied to no visit only to those who see every visit
+(UNTIED_SLOT). A row outside the rule is simply not returned.
 
 Loaders batch one SQL statement per batch, whatever the number of keys: per-parent pages use
 `unnest(...) WITH ORDINALITY` + LATERAL with the page size and `after` key passed per key, so
@@ -14,14 +15,22 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from aiodataloader import DataLoader
 from asyncpg import Record
 
-from resolvers.paging import Page, make_page
+from resolvers.paging import (
+    FILTERS_SLOT,
+    LIMIT_SLOT,
+    Page,
+    columns,
+    compose,
+    make_page,
+    present,
+)
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
 from resolvers.sources import Pool
@@ -42,18 +51,28 @@ BCO_RULE = (
     "SELECT sp.transport_document_reference FROM cargo.shipment_party sp "
     "WHERE sp.organization_code = {0}::text)"
 )
-# A trucker's appointment containers can number thousands. `= ANY(array)` scans the array for
-# every visit; a bare IN becomes a semi-join that PostgreSQL may re-run per visit inside the
-# LATERAL loaders. Wrapped in IS TRUE (same truth: the reference is never null) the IN stays
-# a hashed SubPlan: the array is hashed once per statement and each visit costs one probe.
-TRUCKER_RULE = "(cv.equipment_reference IN (SELECT unnest({0}::text[]))) IS TRUE"
+# A trucker sees the visits it holds a live appointment for: that box, at that terminal, in
+# the direction of the appointment's move (resolvers.gate.appointment_visits), never the
+# box's other visits. They can number thousands. `= ANY(array)` scans the array for every
+# visit; a bare IN becomes a semi-join that PostgreSQL may re-run per visit inside the
+# LATERAL loaders. Wrapped in IS TRUE (same truth: no column of the row is ever null) the IN
+# stays a hashed SubPlan: the four parallel arrays are hashed once per statement and each
+# visit costs one probe.
+TRUCKER_RULE = (
+    "((cv.equipment_reference, cv.unlocode, cv.smdg_code, cv.direction) IN ("
+    "SELECT e, u, s, d FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::text[])"
+    " AS a(e, u, s, d))) IS TRUE"
+)
 TERMINAL_RULE = "cv.unlocode = {0}::text AND cv.smdg_code = {1}::text"
 
 
-def cargo_rule(principal: Principal, appointment_equipment: list[str] | None) -> Rule:
+def cargo_rule(
+    principal: Principal, appointment_visits: Sequence[tuple[str, str, str, str]] | None
+) -> Rule:
     """The visits `principal` may see: a predicate on the `cv` alias of cargo.container_visit.
 
-    `appointment_equipment` is the trucker's appointment containers (None for other kinds).
+    `appointment_visits` is, for a trucker, the (equipment_reference, unlocode, smdg_code,
+    direction) of each visit it holds a live appointment for (None for other kinds).
     A principal missing the attribute its kind is keyed on sees nothing.
     """
     kind = principal.kind
@@ -63,8 +82,10 @@ def cargo_rule(principal: Principal, appointment_equipment: list[str] | None) ->
         return Rule(CARRIER_RULE, (principal.scac,))
     if kind is OrganizationKind.BCO and principal.organization_code:
         return Rule(BCO_RULE, (principal.organization_code,))
-    if kind is OrganizationKind.TRUCKER and appointment_equipment:
-        return Rule(TRUCKER_RULE, (sorted(set(appointment_equipment)),))
+    if kind is OrganizationKind.TRUCKER and appointment_visits:
+        # Four parallel arrays, one per column of the (deduplicated, ordered) visit keys.
+        arrays = zip(*sorted(set(appointment_visits)), strict=True)
+        return Rule(TRUCKER_RULE, tuple(list(array) for array in arrays))
     if (
         kind is OrganizationKind.TERMINAL
         and principal.terminal_unlocode
@@ -87,6 +108,15 @@ CONTAINER_COLUMNS = """
     EXISTS (SELECT 1 FROM cargo.hold h
             WHERE h.container_visit_id = cv.id AND h.released_at IS NULL) AS on_hold"""
 
+# The names CONTAINER_COLUMNS gives its columns: what a per-parent page selects again.
+CONTAINER_NAMES = (
+    *("id", "equipment_reference", "port_call_id", "unlocode", "smdg_code", "carrier_scac"),
+    *("transport_document_reference", "direction", "empty_indicator_code", "status"),
+    *("yard_location", "available_for_pickup", "last_free_day", "gross_weight_kg", "seals"),
+    *("reefer_setpoint_c", "dangerous_goods_un_number", "dangerous_goods_class", "updated_at"),
+    *("iso_equipment_code", "tare_weight_kg", "on_hold"),
+)
+
 CONTAINER_FROM = """
     cargo.container_visit cv
     JOIN cargo.equipment eq ON eq.equipment_reference = cv.equipment_reference"""
@@ -102,7 +132,7 @@ ORDER BY cv.equipment_reference, cv.updated_at DESC, cv.id DESC
 # Per port call: the visits of that call (one per container), by container number.
 # coalesce(after, '') keeps the bound an index condition ('' sorts before every number).
 SELECT_CONTAINERS_BY_PORT_CALL = f"""
-SELECT k.ord, c.*
+SELECT k.ord, {columns("c", CONTAINER_NAMES)}
 FROM unnest($1::uuid[], $2::int[], $3::text[])
     WITH ORDINALITY AS k(port_call_id, size, after_number, ord)
 CROSS JOIN LATERAL (
@@ -118,7 +148,7 @@ CROSS JOIN LATERAL (
 
 # Per transport document: the latest visible visit of each of its containers.
 SELECT_CONTAINERS_BY_DOCUMENT = f"""
-SELECT k.ord, c.*
+SELECT k.ord, {columns("c", CONTAINER_NAMES)}
 FROM unnest($1::text[], $2::int[], $3::text[])
     WITH ORDINALITY AS k(transport_document_reference, size, after_number, ord)
 CROSS JOIN LATERAL (
@@ -137,13 +167,13 @@ CROSS JOIN LATERAL (
 SELECT_CONTAINER_PAGE = f"""
 SELECT DISTINCT ON (cv.equipment_reference) {CONTAINER_COLUMNS}
 FROM {CONTAINER_FROM}
-WHERE /*rule*/ /*filters*/
+WHERE {FILTERS_SLOT} AND /*rule*/
 ORDER BY cv.equipment_reference, cv.updated_at DESC, cv.id DESC
-LIMIT /*limit*/
+LIMIT {LIMIT_SLOT}
 """
 
-# Allowlisted filter fragments: {n} are this fragment's parameters, numbered when composed.
-CONTAINER_FILTERS: dict[str, str] = {
+# Allowlisted conditions (`compose`): {n} are a condition's parameters, numbered when composed.
+CONTAINER_FILTERS: Mapping[str, str] = {
     "terminal": "cv.unlocode = {0}::text AND cv.smdg_code = {1}::text",
     "status": "cv.status = {0}::text",
     "carrier": "cv.carrier_scac = {0}::text",
@@ -212,22 +242,29 @@ WHERE s.transport_document_reference = ANY($1::text[])
 
 # --- Events -----------------------------------------------------------------------------
 
-EVENT_COLUMNS = """
-    e.event_id, e.event_type, e.event_classifier_code, e.event_datetime,
-    e.event_created_datetime, e.equipment_event_type_code, e.transport_event_type_code,
-    e.shipment_event_type_code, e.document_type_code, e.equipment_reference,
-    e.iso_equipment_code, e.empty_indicator_code, e.transport_document_reference,
-    e.carrier_booking_reference, e.carrier_scac, e.port_call_id, e.vessel_imo,
-    e.mode_of_transport, e.unlocode, e.facility_smdg_code, e.publisher_code"""
+EVENT_NAMES = (
+    *("event_id", "event_type", "event_classifier_code", "event_datetime"),
+    *("event_created_datetime", "equipment_event_type_code", "transport_event_type_code"),
+    *("shipment_event_type_code", "document_type_code", "equipment_reference"),
+    *("iso_equipment_code", "empty_indicator_code", "transport_document_reference"),
+    *("carrier_booking_reference", "carrier_scac", "port_call_id", "vessel_imo"),
+    *("mode_of_transport", "unlocode", "facility_smdg_code", "publisher_code"),
+)
+EVENT_COLUMNS = columns("e", EVENT_NAMES)
+
+# An equipment event naming neither a transport call nor a transport document is tied to no
+# visit: it may belong to any lease of its box, another carrier's included. Only a principal
+# who sees every visit (SEES_ALL) sees it; the slot holds the constant TRUE or FALSE.
+UNTIED_SLOT = "/*untied*/"
 
 # Which visit an equipment event belongs to: the one of its transport call when it names
-# one, else the one of its transport document, else any visit of the equipment.
-EQUIPMENT_EVENT_OF_VISIT = """
+# one, else the one of its transport document; an untied event, see UNTIED_SLOT.
+EQUIPMENT_EVENT_OF_VISIT = f"""
     cv.equipment_reference = e.equipment_reference
     AND CASE WHEN e.port_call_id IS NOT NULL THEN cv.port_call_id = e.port_call_id
              WHEN e.transport_document_reference IS NOT NULL
                  THEN cv.transport_document_reference = e.transport_document_reference
-             ELSE TRUE END"""
+             ELSE {UNTIED_SLOT} END"""
 
 # An event is visible when the visit it belongs to is. The CASE picks one indexed probe
 # per event (an OR of them would defeat the indexes).
@@ -254,7 +291,7 @@ EVENT_VISIBLE = f"""
 # container are read once per key (`vis`), not once per event; the events then match them
 # the way EQUIPMENT_EVENT_OF_VISIT does.
 SELECT_EVENTS_BY_EQUIPMENT = f"""
-SELECT k.ord, ev.*
+SELECT k.ord, {columns("ev", EVENT_NAMES)}
 FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::uuid[])
     WITH ORDINALITY AS k(equipment_reference, size, after_at, after_id, ord)
 CROSS JOIN LATERAL (
@@ -275,7 +312,7 @@ CROSS JOIN LATERAL (
       AND CASE WHEN e.port_call_id IS NOT NULL THEN e.port_call_id = ANY(vis.port_call_ids)
                WHEN e.transport_document_reference IS NOT NULL
                    THEN e.transport_document_reference = ANY(vis.document_references)
-               ELSE TRUE END
+               ELSE {UNTIED_SLOT} END
     ORDER BY e.event_datetime DESC, e.event_id
     LIMIT k.size + 1
 ) ev
@@ -286,13 +323,13 @@ CROSS JOIN LATERAL (
 SELECT_EVENT_PAGE = f"""
 SELECT {EVENT_COLUMNS}
 FROM cargo.event e
-WHERE e.retracted_at IS NULL /*filters*/
+WHERE e.retracted_at IS NULL AND {FILTERS_SLOT}
   AND {EVENT_VISIBLE}
 ORDER BY e.event_created_datetime, e.event_id
-LIMIT /*limit*/
+LIMIT {LIMIT_SLOT}
 """
 
-EVENT_FILTERS: dict[str, str] = {
+EVENT_FILTERS: Mapping[str, str] = {
     "equipment_reference": "e.equipment_reference = {0}::text",
     "transport_document_reference": "e.transport_document_reference = {0}::text",
     "carrier_booking_reference": "e.carrier_booking_reference = {0}::text",
@@ -379,71 +416,48 @@ def event_latest_key(row: Record) -> tuple[Any, ...]:
     return (row["event_datetime"].isoformat(), str(row["event_id"]))
 
 
-# --- Statement composition --------------------------------------------------------------
-
-
-def compose(
-    sql: str, fragments: dict[str, str], conditions: Sequence[tuple[str, tuple[Any, ...]]]
-) -> tuple[str, tuple[Any, ...]]:
-    """`sql` with allowlisted filter fragments ANDed into its `/*filters*/` slot.
-
-    Only fragments from `fragments` (module constants) enter the SQL; values are parameters.
-    Each filter combination is its own statement, so PostgreSQL plans it for what it is.
-    """
-    parts: list[str] = []
-    args: list[Any] = []
-    for name, values in conditions:
-        numbers = [f"${len(args) + i + 1}" for i in range(len(values))]
-        parts.append(" AND " + fragments[name].format(*numbers))
-        args.extend(values)
-    return sql.replace("/*filters*/", "".join(parts)), tuple(args)
-
-
-def with_limit(sql: str, args: tuple[Any, ...], limit: int) -> tuple[str, tuple[Any, ...]]:
-    """Put `limit` as the next parameter into the `/*limit*/` slot."""
-    return sql.replace("/*limit*/", f"${len(args) + 1}::int"), (*args, limit)
+# --- Statement composition (resolvers.paging.compose) -----------------------------------
 
 
 def container_conditions(
     where: ContainerCriteria, after: str | None
 ) -> list[tuple[str, tuple[Any, ...]]]:
-    conditions: list[tuple[str, tuple[Any, ...]]] = []
-    if where.terminal is not None:
-        conditions.append(("terminal", where.terminal))
-    for name in ("status", "carrier", "transport_document_reference"):
-        value = getattr(where, name)
-        if value is not None:
-            conditions.append((name, (value,)))
-    if where.available_for_pickup is not None:
-        conditions.append(("available_for_pickup", (where.available_for_pickup,)))
-    if where.on_hold is not None:
-        conditions.append(("on_hold", (where.on_hold,)))
-    if after is not None:
-        conditions.append(("after", (after,)))
-    return conditions
+    return present(
+        [
+            ("terminal", where.terminal),
+            ("status", where.status),
+            ("carrier", where.carrier),
+            ("transport_document_reference", where.transport_document_reference),
+            ("available_for_pickup", where.available_for_pickup),
+            ("on_hold", where.on_hold),
+            ("after", after),
+        ]
+    )
 
 
 def event_conditions(
     where: EventCriteria, after: EventCursor | None
 ) -> list[tuple[str, tuple[Any, ...]]]:
-    conditions: list[tuple[str, tuple[Any, ...]]] = []
-    for name in (
-        "equipment_reference",
-        "transport_document_reference",
-        "carrier_booking_reference",
-    ):
-        value = getattr(where, name)
-        if value is not None:
-            conditions.append((name, (value,)))
-    if where.event_types is not None:
-        conditions.append(("event_types", (list(where.event_types),)))
-    if where.event_type_codes is not None:
-        conditions.append(("event_type_codes", (list(where.event_type_codes),)))
-    if where.created_after is not None:
-        conditions.append(("created_after", (where.created_after,)))
-    if after is not None:
-        conditions.append(("after", after))
-    return conditions
+    # A list is one (array) parameter; a tuple would be several.
+    return present(
+        [
+            ("equipment_reference", where.equipment_reference),
+            ("transport_document_reference", where.transport_document_reference),
+            ("carrier_booking_reference", where.carrier_booking_reference),
+            ("event_types", None if where.event_types is None else list(where.event_types)),
+            (
+                "event_type_codes",
+                None if where.event_type_codes is None else list(where.event_type_codes),
+            ),
+            ("created_after", where.created_after),
+            ("after", after),
+        ]
+    )
+
+
+def untied_events(rule: Rule) -> str:
+    """What fills UNTIED_SLOT: untied events are visible only to a principal who sees all."""
+    return "TRUE" if rule == SEES_ALL else "FALSE"
 
 
 # --- Batches ----------------------------------------------------------------------------
@@ -501,7 +515,7 @@ class CargoLoaders:
 
     async def _fetch(self, sql: str, *args: Any) -> list[Record]:
         rule = await self._rule()
-        bound, bound_args = rule.bind(sql, *args)
+        bound, bound_args = rule.bind(sql.replace(UNTIED_SLOT, untied_events(rule)), *args)
         return await self._pool.fetch(bound, *bound_args)
 
     async def _containers_by_number(self, numbers: Sequence[str]) -> list[Record | None]:
@@ -553,11 +567,11 @@ class CargoLoaders:
         self, where: ContainerCriteria, size: int, after: str | None
     ) -> Page[Record]:
         """The root container list: latest visible visit per container, by number."""
-        sql, args = compose(
-            SELECT_CONTAINER_PAGE, CONTAINER_FILTERS, container_conditions(where, after)
+        statement = compose(
+            SELECT_CONTAINER_PAGE, CONTAINER_FILTERS, container_conditions(where, after), size + 1
         )
-        sql, args = with_limit(sql, args, size + 1)
-        return make_page(await self._fetch(sql, *args), size, container_key)
+        rows = await self._fetch(statement.sql, *statement.args)
+        return make_page(rows, size, container_key)
 
     async def event_page(
         self,
@@ -566,6 +580,7 @@ class CargoLoaders:
         after: EventCursor | None,
     ) -> Page[Record]:
         """The root event feed: visible, unretracted events, oldest created first."""
-        sql, args = compose(SELECT_EVENT_PAGE, EVENT_FILTERS, event_conditions(where, after))
-        sql, args = with_limit(sql, args, size + 1)
-        return make_page(await self._fetch(sql, *args), size, event_feed_key)
+        conditions = event_conditions(where, after)
+        statement = compose(SELECT_EVENT_PAGE, EVENT_FILTERS, conditions, size + 1)
+        rows = await self._fetch(statement.sql, *statement.args)
+        return make_page(rows, size, event_feed_key)

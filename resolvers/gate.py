@@ -77,11 +77,24 @@ SELECT {APPOINTMENT_COLUMNS}
 FROM gate.appointment AS g
 WHERE g.id = ANY($1::bigint[]) AND /*rule*/
 """
-SELECT_APPOINTMENT_EQUIPMENT = """
-SELECT DISTINCT equipment_reference
-FROM gate.appointment
-WHERE trucker_scac = $1 AND equipment_reference IS NOT NULL
-ORDER BY equipment_reference
+# The container visits a trucker's live appointments are for (the cargo row rule's input):
+# one (box, terminal, visit direction) per distinct visit. A move belongs to the direction of
+# the visit it serves: the import pickup and the empty return (which ends an import) to an
+# IMPORT visit, the empty pickup and the export drop-off to an EXPORT visit. A cancelled
+# appointment ties the trucker to nothing; a move type not listed here grants nothing.
+SELECT_APPOINTMENT_VISITS = """
+SELECT DISTINCT v.equipment_reference, v.unlocode, v.smdg_code, v.direction
+FROM (
+    SELECT a.equipment_reference, a.unlocode, a.smdg_code,
+           CASE WHEN a.move_type IN ('IMPORT_PICKUP', 'EMPTY_RETURN') THEN 'IMPORT'
+                WHEN a.move_type IN ('EXPORT_DROPOFF', 'EMPTY_PICKUP') THEN 'EXPORT'
+           END AS direction
+    FROM gate.appointment a
+    WHERE a.trucker_scac = $1 AND a.equipment_reference IS NOT NULL
+      AND a.status <> 'CANCELLED'
+) v
+WHERE v.direction IS NOT NULL
+ORDER BY v.equipment_reference, v.unlocode, v.smdg_code, v.direction
 """
 
 
@@ -126,13 +139,19 @@ async def appointments_page(
     return await fetch_page(pool, statement, rule)
 
 
-async def appointment_equipment(pool: Pool, trucker_scac: str) -> list[str]:
-    """Distinct equipment references of a trucker's appointments (the cargo row rule's input).
+async def appointment_visits(pool: Pool, trucker_scac: str) -> list[tuple[str, str, str, str]]:
+    """The distinct container visits a trucker holds a live appointment for, as
+    (equipment_reference, unlocode, smdg_code, direction) tuples: the cargo row rule's input.
 
-    Every status counts: a missed or cancelled appointment still ties the trucker to the box.
+    Only the appointment's own visit counts (that box, at that terminal, in the direction of
+    the move), never the box's other visits: earlier or later leases, other shippers'
+    bookings. A cancelled appointment counts for nothing; scheduled, arrived, completed and
+    missed ones do (the trucker is, or was, to move that box there).
     """
-    rows = await pool.fetch(SELECT_APPOINTMENT_EQUIPMENT, trucker_scac)
-    return [row["equipment_reference"] for row in rows]
+    rows = await pool.fetch(SELECT_APPOINTMENT_VISITS, trucker_scac)
+    return [
+        (r["equipment_reference"], r["unlocode"], r["smdg_code"], r["direction"]) for r in rows
+    ]
 
 
 # --- Gate transactions ---------------------------------------------------------------------

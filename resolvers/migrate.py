@@ -31,6 +31,8 @@ INSERT_APPLIED = """
 INSERT INTO public.schema_migration (source, version, name, checksum) VALUES ($1, $2, $3, $4)
 """
 TABLE_EXISTS = "SELECT to_regclass('public.schema_migration') IS NOT NULL"
+DATABASE_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)"
+CREATE_DATABASE = "CREATE DATABASE {name}"  # identifiers cannot be parameters: quoted below
 
 
 class MigrationError(RuntimeError):
@@ -125,3 +127,13 @@ async def pending(
         return [m.label for m in migrations]
     applied = await _applied(conn, sorted({m.source for m in migrations}))
     return [m.label for m in migrations if applied.get((m.source, m.version)) != m.checksum]
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def create_database_if_missing(conn: Connection, name: str) -> None:
+    """Create a database (the embedded server's) unless it exists."""
+    if not await conn.fetchval(DATABASE_EXISTS, name):
+        await conn.execute(CREATE_DATABASE.format(name=quote_identifier(name)))

@@ -1,8 +1,9 @@
 """Keyset pages: rows fetched with one extra, so the caller knows whether more follow.
 
-Also the page statements of the gate and security sources: list filters chosen from
-allowlisted constant conditions (`compose`), so a filter the caller leaves out is absent from
-the statement and PostgreSQL plans each shape with the index that suits it.
+Also the list statements of every source: filters chosen from allowlisted constant
+conditions (`compose`), so a filter the caller leaves out is absent from the statement and
+PostgreSQL plans each shape with the index that suits it (never `($n IS NULL OR ...)`, whose
+generic plan has to serve every combination at once).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def compose(
     args.append(limit)
     sql = template.replace(FILTERS_SLOT, " AND ".join(parts) or "TRUE")
     return Statement(sql.replace(LIMIT_SLOT, f"${len(args)}"), tuple(args))
+
+
+def columns(alias: str, names: Sequence[str]) -> str:
+    """A select list of `names` read from `alias`, e.g. the rows of a per-parent LATERAL page."""
+    return ", ".join(f"{alias}.{name}" for name in names)
 
 
 def present(given: Sequence[tuple[str, Any]]) -> list[tuple[str, tuple[Any, ...]]]:

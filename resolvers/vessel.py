@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
-import asyncpg
 from aiodataloader import DataLoader
+from asyncpg import Record
 
-from resolvers.paging import Page, make_page
+from resolvers.paging import (
+    FILTERS_SLOT,
+    LIMIT_SLOT,
+    Page,
+    Statement,
+    columns,
+    compose,
+    fetch_page,
+    make_page,
+    present,
+)
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
 from resolvers.sources import Pool
 
-Record: TypeAlias = asyncpg.Record
 TerminalKey: TypeAlias = tuple[str, str]  # (unlocode, smdg_code)
 VesselCursor: TypeAlias = tuple[str, str]  # (lower(name), imo)
 PortCallCursor: TypeAlias = tuple[datetime.datetime, uuid.UUID]  # (estimated_arrival, id)
@@ -80,24 +89,36 @@ SELECT {VESSEL_COLUMNS}
 FROM vessel.vessel v
 WHERE v.imo = ANY($1::text[]) AND /*rule*/
 """
-# $1 name prefix (case-insensitive) or NULL, $2 exact IMO or NULL; $3/$4 the cursor.
 SELECT_VESSEL_PAGE = f"""
 SELECT {VESSEL_COLUMNS}
 FROM vessel.vessel v
-WHERE ($1::text IS NULL OR starts_with(lower(v.name), lower($1::text)) OR v.imo = $2::text)
-  AND ($3::text IS NULL OR (lower(v.name), v.imo) > ($3::text, $4::text))
-  AND /*rule*/
+WHERE {FILTERS_SLOT} AND /*rule*/
 ORDER BY lower(v.name), v.imo
-LIMIT $5
+LIMIT {LIMIT_SLOT}
 """
+# Allowlisted conditions (`compose`): {n} are a condition's parameters, numbered when composed.
+VESSEL_FILTERS: Mapping[str, str] = {
+    # The start of the name, any case.
+    "name": "starts_with(lower(v.name), lower({0}::text))",
+    # A 7-digit search: the start of the name, or the IMO number exactly.
+    "name_or_imo": "starts_with(lower(v.name), lower({0}::text)) OR v.imo = {0}::text",
+    "after": "(lower(v.name), v.imo) > ({0}::text, {1}::text)",
+}
 
 # A port call with the terminal of its first terminal call (the schedule's "terminal").
+# PORT_CALL_NAMES are the names of these columns: what a per-parent page selects again.
 PORT_CALL_COLUMNS = """
 pc.id, pc.port_visit_reference, pc.unlocode, pc.vessel_imo, pc.carrier_scac,
 pc.carrier_import_voyage, pc.carrier_export_voyage, pc.service_code, pc.status,
 pc.estimated_arrival, pc.actual_arrival, pc.estimated_departure, pc.actual_departure,
 ftc.unlocode AS terminal_unlocode, ftc.smdg_code AS terminal_smdg_code, ftc.berth
 """
+PORT_CALL_NAMES = (
+    *("id", "port_visit_reference", "unlocode", "vessel_imo", "carrier_scac"),
+    *("carrier_import_voyage", "carrier_export_voyage", "service_code", "status"),
+    *("estimated_arrival", "actual_arrival", "estimated_departure", "actual_departure"),
+    *("terminal_unlocode", "terminal_smdg_code", "berth"),
+)
 PORT_CALL_FROM = """
 vessel.port_call pc
 LEFT JOIN LATERAL (
@@ -113,26 +134,28 @@ SELECT {PORT_CALL_COLUMNS}
 FROM {PORT_CALL_FROM}
 WHERE pc.id = ANY($1::uuid[]) AND /*rule*/
 """
-# Optional filters are NULL when absent: one constant statement, no SQL built from input.
 SELECT_PORT_CALL_PAGE = f"""
 SELECT {PORT_CALL_COLUMNS}
 FROM {PORT_CALL_FROM}
-WHERE ($1::text IS NULL OR EXISTS (
-        SELECT 1 FROM vessel.terminal_call f
-        WHERE f.port_call_id = pc.id AND f.unlocode = $1::text AND f.smdg_code = $2::text))
-  AND ($3::text IS NULL OR pc.status = $3::text)
-  AND ($4::text IS NULL OR pc.carrier_scac = $4::text)
-  AND ($5::text IS NULL OR pc.vessel_imo = $5::text)
-  AND ($6::timestamptz IS NULL OR pc.estimated_arrival >= $6::timestamptz)
-  AND ($7::timestamptz IS NULL OR pc.estimated_arrival < $7::timestamptz)
-  AND ($8::timestamptz IS NULL OR (pc.estimated_arrival, pc.id) > ($8::timestamptz, $9::uuid))
-  AND /*rule*/
+WHERE {FILTERS_SLOT} AND /*rule*/
 ORDER BY pc.estimated_arrival, pc.id
-LIMIT $10
+LIMIT {LIMIT_SLOT}
 """
+PORT_CALL_FILTERS: Mapping[str, str] = {
+    "terminal": (
+        "EXISTS (SELECT 1 FROM vessel.terminal_call f WHERE f.port_call_id = pc.id "
+        "AND f.unlocode = {0}::text AND f.smdg_code = {1}::text)"
+    ),
+    "status": "pc.status = {0}::text",
+    "carrier_scac": "pc.carrier_scac = {0}::text",
+    "vessel_imo": "pc.vessel_imo = {0}::text",
+    "arriving_after": "pc.estimated_arrival >= {0}::timestamptz",
+    "arriving_before": "pc.estimated_arrival < {0}::timestamptz",
+    "after": "(pc.estimated_arrival, pc.id) > ({0}::timestamptz, {1}::uuid)",
+}
 # One page per vessel in one statement: each key row carries its own size and cursor.
 SELECT_PORT_CALL_PAGES_BY_VESSEL = f"""
-SELECT k.ord, p.*
+SELECT k.ord, {columns("p", PORT_CALL_NAMES)}
 FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::uuid[])
      WITH ORDINALITY AS k(imo, size, after_arrival, after_id, ord)
 CROSS JOIN LATERAL (
@@ -318,38 +341,47 @@ class PortCallCriteria:
     arriving_before: datetime.datetime | None = None  # exclusive
 
 
+def vessel_statement(search: str | None, size: int, after: VesselCursor | None) -> Statement:
+    # A 7-digit search also matches the IMO number exactly.
+    by_imo = search is not None and search.isdigit() and len(search) == 7
+    chosen = present(
+        [
+            ("name", None if by_imo else search),
+            ("name_or_imo", search if by_imo else None),
+            ("after", after),
+        ]
+    )
+    return compose(SELECT_VESSEL_PAGE, VESSEL_FILTERS, chosen, size + 1)
+
+
 async def vessel_page(
     pool: Pool, rule: Rule, search: str | None, size: int, after: VesselCursor | None
 ) -> Page[Record]:
-    # A 7-digit search also matches the IMO number exactly.
-    imo = search if search is not None and search.isdigit() and len(search) == 7 else None
-    after_name, after_imo = after if after is not None else (None, None)
-    rows = await _fetch(
-        pool, rule, SELECT_VESSEL_PAGE, search, imo, after_name, after_imo, size + 1
-    )
+    rows = await fetch_page(pool, vessel_statement(search, size, after), rule)
     return make_page(rows, size, vessel_sort_key)
+
+
+def port_call_statement(
+    criteria: PortCallCriteria, size: int, after: PortCallCursor | None
+) -> Statement:
+    chosen = present(
+        [
+            ("terminal", criteria.terminal),
+            ("status", criteria.status),
+            ("carrier_scac", criteria.carrier_scac),
+            ("vessel_imo", criteria.vessel_imo),
+            ("arriving_after", criteria.arriving_after),
+            ("arriving_before", criteria.arriving_before),
+            ("after", after),
+        ]
+    )
+    return compose(SELECT_PORT_CALL_PAGE, PORT_CALL_FILTERS, chosen, size + 1)
 
 
 async def port_call_page(
     pool: Pool, rule: Rule, criteria: PortCallCriteria, size: int, after: PortCallCursor | None
 ) -> Page[Record]:
-    unlocode, smdg_code = criteria.terminal if criteria.terminal is not None else (None, None)
-    after_arrival, after_id = after if after is not None else (None, None)
-    rows = await _fetch(
-        pool,
-        rule,
-        SELECT_PORT_CALL_PAGE,
-        unlocode,
-        smdg_code,
-        criteria.status,
-        criteria.carrier_scac,
-        criteria.vessel_imo,
-        criteria.arriving_after,
-        criteria.arriving_before,
-        after_arrival,
-        after_id,
-        size + 1,
-    )
+    rows = await fetch_page(pool, port_call_statement(criteria, size, after), rule)
     return make_page(rows, size, port_call_sort_key)
 
 

@@ -21,11 +21,13 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema import cargo, community, gate, insights, security, vessel
+from schema import cargo, community, events, gate, insights, security, vessel
+from schema.cost import PageBudget
+from schema.entities import install_entity_checks
 from schema.permissions import Requirement, install_field_rules, protect
 from schema.scopes import Scope
 
-DOMAINS = (vessel, cargo, gate, security, insights, community)
+DOMAINS = (vessel, cargo, events, gate, security, insights, community)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
@@ -51,6 +53,7 @@ class HarborgraphSchema(Schema):
 LIMIT_RULES: list[type[ASTValidationRule]] = [
     depth_rule(MAX_DEPTH, None),
     alias_rule(MAX_ALIASES),
+    PageBudget,
 ]
 PRODUCTION_RULES: list[type[ASTValidationRule]] = [*LIMIT_RULES, NoSchemaIntrospectionCustomRule]
 
@@ -73,8 +76,9 @@ def build_schema(development: bool = True) -> HarborgraphSchema:
         types=[t for d in DOMAINS for t in d.types],
         federation_version="2.7",
         extensions=_extensions(development),
-        config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=not development),
+        config=StrawberryConfig(disable_field_suggestions=not development),
     )
+    install_entity_checks(built._schema)
     install_field_rules(built._schema)
     if not development:
         protect(built._schema, "Query", "_service", SERVICE_RULE)

@@ -79,7 +79,18 @@ def instant(
     """An instant must carry its UTC offset: a bare local time is ambiguous at a port."""
     if value is not None and value.utcoffset() is None:
         raise bad_input(argument, wording)
+    if value is not None and not in_utc_range(value):
+        raise bad_input(argument, "is out of range once converted to UTC")
     return value
+
+
+def in_utc_range(value: datetime.datetime) -> bool:
+    """Whether the instant exists in UTC (0001-01-01T00:00+14:00 does not)."""
+    try:
+        value.astimezone(datetime.UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def date_in_range(day: datetime.date | None, argument: str) -> datetime.date | None:
@@ -107,8 +118,8 @@ def parse_instant(value: Any) -> datetime.datetime:
     if not isinstance(value, str):
         raise ValueError("not an instant")
     parsed = datetime.datetime.fromisoformat(value)
-    if parsed.utcoffset() is None:
-        raise ValueError("no offset")
+    if parsed.utcoffset() is None or not in_utc_range(parsed):
+        raise ValueError("no offset, or out of range")
     return parsed
 
 

@@ -20,3 +20,24 @@ class Scope(StrEnum):
     INSIGHTS_READ = "insights:read"
     AUDIT_READ = "audit:read"
     FEDERATION_SDL = "federation:sdl"
+
+
+# Whatever a token grants, some partners never see some data (DESIGN.md, "Who uses it"):
+# truckers never commodity, parties or hold remarks; only the port authority the audit trail.
+_COMMERCIAL = frozenset({Scope.CARGO_COMMERCIAL.value, Scope.CARGO_CUSTOMS.value})
+_AUDIT = frozenset({Scope.AUDIT_READ.value})
+WITHHELD: dict[str, frozenset[str]] = {
+    "TRUCKER": _COMMERCIAL | _AUDIT,
+    "CARRIER": frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
+    "BCO": frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
+    "TERMINAL": frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
+    "OTHER_PORT": _COMMERCIAL | _AUDIT | {Scope.GATE_READ.value},
+    "CSOC": _AUDIT,
+    "CUSTOMS": _AUDIT,
+    "PORT_AUTHORITY": frozenset(),
+}
+
+
+def effective_scopes(kind: str, granted: frozenset[str]) -> frozenset[str]:
+    """The token's scopes less what this kind of partner is never given."""
+    return granted - WITHHELD.get(kind, frozenset())

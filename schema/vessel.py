@@ -13,6 +13,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from asyncpg import Record
 from strawberry import relay
 
 from resolvers import identifiers
@@ -20,7 +21,6 @@ from resolvers.identifiers import IdentifierError
 from resolvers.vessel import (
     PortCallCriteria,
     PortCallCursor,
-    Record,
     TerminalKey,
     VesselCursor,
 )
@@ -67,17 +67,23 @@ def valid_search(value: str | None) -> str | None:
     return value.strip()
 
 
+# The cursor keys of this schema's lists.
+VESSEL_KEY = (parse_string, parse_string)  # (lower(name), imo)
+PORT_CALL_KEY = (parse_instant, parse_uuid)  # (estimated arrival, id)
+CONTAINER_KEY = (parse_string,)  # (container number,)
+
+
 # This schema's cursors are refused without naming an `argument` extension (`bad_cursor`).
 def vessel_cursor(key: list[Any] | None) -> VesselCursor | None:
-    return cursor_key(key, (parse_string, parse_string), bad_cursor)
+    return cursor_key(key, VESSEL_KEY, bad_cursor)
 
 
 def port_call_cursor(key: list[Any] | None) -> PortCallCursor | None:
-    return cursor_key(key, (parse_instant, parse_uuid), bad_cursor)
+    return cursor_key(key, PORT_CALL_KEY, bad_cursor)
 
 
 def container_cursor(key: list[Any] | None) -> tuple[str] | None:
-    return cursor_key(key, (parse_string,), bad_cursor)
+    return cursor_key(key, CONTAINER_KEY, bad_cursor)
 
 
 def port_call_uuid(value: str) -> uuid.UUID | None:
@@ -283,7 +289,7 @@ class Terminal:
         from schema.security import Advisory  # imported late: schema.security imports this
 
         rows = await info.context.loaders.security.open_advisories_by_terminal.load(self.key)
-        return [Advisory.from_row(r) for r in rows]
+        return Advisory.many(info, rows)
 
 
 # --- Vessels ---------------------------------------------------------------------------------
@@ -382,7 +388,7 @@ class Vessel(relay.Node):
     async def port_calls(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[PortCall]:
-        request = page_request(first, after, 2, info.context.max_page_size)
+        request = page_request(first, after, len(PORT_CALL_KEY), info.context.max_page_size)
         key = (self.imo, request.size, port_call_cursor(request.after))
         page = await info.context.loaders.vessel.port_calls_by_vessel_imo.load(key)
         return connection(page, PortCall.from_row, after is not None)
@@ -550,7 +556,7 @@ class PortCall(relay.Node):
     ) -> Connection[Annotated[Container, strawberry.lazy("schema.cargo")]] | None:
         from schema.cargo import Container  # imported late: schema.cargo imports this
 
-        request = page_request(first, after, 1, info.context.max_page_size)
+        request = page_request(first, after, len(CONTAINER_KEY), info.context.max_page_size)
         key = (self.port_call_id, request.size, container_cursor(request.after))
         page = await info.context.loaders.cargo.containers_by_port_call_id.load(key)
         return connection(page, Container.from_row, after is not None)
@@ -638,7 +644,7 @@ class VesselQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[Vessel]:
-        request = page_request(first, after, 2, info.context.max_page_size)
+        request = page_request(first, after, len(VESSEL_KEY), info.context.max_page_size)
         loaders = info.context.loaders.vessel
         page = await loaders.vessels(
             valid_search(search), request.size, vessel_cursor(request.after)
@@ -673,7 +679,7 @@ class VesselQuery:
         after: After = None,
     ) -> Connection[PortCall]:
         criteria = PortCallCriteria() if filter is None else filter.criteria(info)
-        request = page_request(first, after, 2, info.context.max_page_size)
+        request = page_request(first, after, len(PORT_CALL_KEY), info.context.max_page_size)
         loaders = info.context.loaders.vessel
         page = await loaders.port_calls(criteria, request.size, port_call_cursor(request.after))
         return connection(page, PortCall.from_row, after is not None)

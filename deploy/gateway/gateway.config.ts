@@ -15,27 +15,37 @@
 //    generic auth, scopes from the space-delimited `scope` claim): a denied
 //    field is null with extensions.code UNAUTHORIZED_FIELD_OR_TYPE and the
 //    rest of the answer stands (HTTP 200);
-//  - forwards the client's Authorization header itself to the subgraphs,
-//    which verify it again and apply their own field and row rules.
+//  - forwards the client's Authorization header itself to the Harborgraph
+//    subgraph only (by default), which verifies it again and applies its own
+//    field and row rules. Other organisations' subgraphs never see partner
+//    tokens unless GATEWAY_FORWARD_AUTH_TO names them: a token's audience is
+//    Harborgraph, and whoever receives it could replay it against Harborgraph;
 //  - reports nothing anywhere: no usage reporting, no CDN, no telemetry
 //    (unless someone sets Hive's own HIVE_* / APOLLO_KEY / OPENTELEMETRY
 //    environment variables or CLI flags, which this file does not).
 //
 // Environment (read here, once, at start-up):
-//   HARBORGRAPH_JWKS_URL      JWKS URL(s), comma- or space-separated
-//                             (default http://127.0.0.1:8000/.well-known/jwks.json)
+//   The three HARBORGRAPH_JWT_* names are the ones the Harborgraph subgraph
+//   reads, so one environment configures both with the same keys and claims.
+//   HARBORGRAPH_JWT_JWKS_URL  JWKS URL(s), comma- or space-separated
+//                             (default http://127.0.0.1:8000/.well-known/jwks.json);
+//                             HARBORGRAPH_JWKS_URL is accepted as an older alias
+//                             (setting both to different values is an error)
 //   HARBORGRAPH_JWT_ISSUER    expected `iss` (default http://127.0.0.1:8000)
 //   HARBORGRAPH_JWT_AUDIENCE  expected `aud` (default harborgraph)
 //   HARBORGRAPH_SUPERGRAPH    supergraph file (default ./supergraph.graphql
 //                             beside this file); a CLI argument wins
 //   GATEWAY_PORT              port (default 4000); the host is always 127.0.0.1
-//   GATEWAY_FORWARD_AUTH_TO   subgraph names that get the Authorization header,
-//                             comma-separated (default "*": every subgraph)
+//   GATEWAY_FORWARD_AUTH_TO   subgraph names (as in subgraphs.json) that get the
+//                             client's Authorization header, comma- or
+//                             space-separated (default "harborgraph"; the list
+//                             replaces the default, so keep harborgraph in it;
+//                             "*" = every subgraph, empty = none)
 //   GATEWAY_GRAPHIQL          "true" to serve the GraphiQL/Laboratory page
 //                             (off by default: the page loads browser assets
 //                             from public CDNs)
 // Note: hive-gateway's own CLI also reads PORT and HOST, and those win over
-// this file when set; leave them unset (the smoke test clears them).
+// this file when set; leave them unset (tests/federation clears them).
 
 import { fileURLToPath } from 'node:url';
 import {
@@ -61,7 +71,12 @@ const CLOCK_TOLERANCE_S = 30;
 const WWW_AUTHENTICATE = 'www-authenticate';
 
 const env = process.env;
-const jwksUrls = (env.HARBORGRAPH_JWKS_URL ?? 'http://127.0.0.1:8000/.well-known/jwks.json')
+const JWKS_URL_VAR = 'HARBORGRAPH_JWT_JWKS_URL'; // the subgraph's name for it
+const JWKS_URL_ALIAS = 'HARBORGRAPH_JWKS_URL'; // older gateway-only name, still read
+if (env[JWKS_URL_VAR] != null && env[JWKS_URL_ALIAS] != null && env[JWKS_URL_VAR] !== env[JWKS_URL_ALIAS]) {
+  throw new Error(`${JWKS_URL_VAR} and ${JWKS_URL_ALIAS} are both set, to different values: set only ${JWKS_URL_VAR}`);
+}
+const jwksUrls = (env[JWKS_URL_VAR] ?? env[JWKS_URL_ALIAS] ?? 'http://127.0.0.1:8000/.well-known/jwks.json')
   .split(/[\s,]+/)
   .filter(Boolean);
 const issuer = env.HARBORGRAPH_JWT_ISSUER ?? 'http://127.0.0.1:8000';
@@ -70,11 +85,23 @@ const port = Number(env.GATEWAY_PORT ?? '4000');
 const supergraph =
   env.HARBORGRAPH_SUPERGRAPH ?? fileURLToPath(new URL('./supergraph.graphql', import.meta.url));
 
-// Subgraph names (as in subgraphs.json) that receive the client's token; "*" = all.
-const forwardAuthTo = new Set((env.GATEWAY_FORWARD_AUTH_TO ?? '*').split(/[\s,]+/).filter(Boolean));
+// Subgraph names (as in subgraphs.json) that receive the client's token. Only
+// Harborgraph by default: the token's audience is Harborgraph, and another
+// organisation's subgraph that received it could replay it against us.
+// Anything else is opted in explicitly; "*" = all.
+const HARBORGRAPH_SUBGRAPH = 'harborgraph';
+const forwardAuthTo = new Set(
+  (env.GATEWAY_FORWARD_AUTH_TO ?? HARBORGRAPH_SUBGRAPH).split(/[\s,]+/).filter(Boolean),
+);
 const forwardsAuthTo = (subgraph: string): boolean => forwardAuthTo.has('*') || forwardAuthTo.has(subgraph);
+if (!forwardsAuthTo(HARBORGRAPH_SUBGRAPH)) {
+  console.warn(
+    `gateway.config.ts: GATEWAY_FORWARD_AUTH_TO=${JSON.stringify(env.GATEWAY_FORWARD_AUTH_TO)} ` +
+      `leaves out "${HARBORGRAPH_SUBGRAPH}": the Harborgraph subgraph will see every request as anonymous`,
+  );
+}
 
-if (jwksUrls.length === 0) throw new Error('HARBORGRAPH_JWKS_URL is empty');
+if (jwksUrls.length === 0) throw new Error(`${JWKS_URL_VAR} is empty`);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
   throw new Error(`GATEWAY_PORT must be a port number, got ${JSON.stringify(env.GATEWAY_PORT)}`);
 }
@@ -254,8 +281,8 @@ export const gatewayConfig = defineConfig({
     },
     // No token: anonymous (field rules still apply). Bad token: rejected.
     reject: { missingToken: false, invalidToken: true },
-    // The Authorization header itself is forwarded (propagateHeaders below);
-    // claims are not copied into the subgraph request's extensions.
+    // The Authorization header itself is forwarded, to the subgraphs in
+    // GATEWAY_FORWARD_AUTH_TO only (propagateHeaders below); claims are not copied into the subgraph request's extensions.
     forward: { payload: false, token: false },
   },
   genericAuth: {
@@ -266,6 +293,8 @@ export const gatewayConfig = defineConfig({
     // Remove denied fields and answer the rest, instead of failing the operation.
     rejectUnauthenticated: false,
   },
+  // Only this hook passes client headers on: every other subgraph request
+  // carries none of the client's headers.
   propagateHeaders: {
     fromClientToSubgraphs({ request, subgraphName }) {
       const authorization = request.headers.get('authorization');

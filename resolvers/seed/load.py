@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
+from resolvers.migrate import quote_identifier
 from resolvers.seed.tables import Table
 from resolvers.sources import Connection, Pool
 
@@ -37,10 +38,6 @@ async def _copy(conn: Connection | PoolConnectionProxy[Record], table: Table) ->
         await conn.execute(SET_SEQUENCE, table.name, table.identity, _last_id(table) + 1)
 
 
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 async def write_source(pool: Pool, tables: Sequence[Table]) -> None:
     """Copy the tables of one database inside one transaction."""
     async with pool.acquire() as conn, conn.transaction():
@@ -51,7 +48,9 @@ async def write_source(pool: Pool, tables: Sequence[Table]) -> None:
         for table in tables:
             # Fresh statistics: without them the planner picks nested loops over bulk-loaded
             # tables and API queries run into the statement timeout.
-            await conn.execute(f"ANALYZE {_quoted(table.schema)}.{_quoted(table.table)}")
+            await conn.execute(
+                f"ANALYZE {quote_identifier(table.schema)}.{quote_identifier(table.table)}"
+            )
 
 
 async def has_organizations(pool: Pool) -> bool:

@@ -6,7 +6,10 @@
 - `rail_subgraph`: the "Pacific Harbor Line" subgraph (`tests/federation/rail_subgraph`);
 - `supergraph`: both composed by `deploy/gateway/compose.mjs` (`@apollo/composition`),
   Harborgraph's SDL read from its own `_service { sdl }`;
-- `gateway`: Hive Gateway with `deploy/gateway/gateway.config.ts` serving that supergraph.
+- `gateway`: Hive Gateway with `deploy/gateway/gateway.config.ts` serving that supergraph,
+  configured with the same `HARBORGRAPH_JWT_*` variables the subgraph reads and otherwise
+  its defaults (the partner's token is forwarded to the `harborgraph` subgraph only);
+  `running_gateway` starts more of them with other settings.
 
 The npm project in deploy/gateway must be installed (`make test` runs `npm ci` first): a
 missing install fails these tests, it never skips them. Every process runs in its own
@@ -150,6 +153,23 @@ class Service:
 
 
 @dataclass(frozen=True)
+class SeenAuthorization:
+    """The rail subgraph's count of GraphQL requests, and of those with an Authorization."""
+
+    requests: int
+    with_authorization: int
+
+
+async def seen_authorization(rail: Service) -> SeenAuthorization:
+    """Ask the rail subgraph's test hook (`GET /_seen_authorization`)."""
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        response = await client.get(f"{rail.url}/_seen_authorization")
+    response.raise_for_status()
+    seen = response.json()
+    return SeenAuthorization(seen["requests"], seen["withAuthorization"])
+
+
+@dataclass(frozen=True)
 class Composition:
     path: Path
     config: list[dict[str, str]]
@@ -274,26 +294,18 @@ def supergraph(
     return compose(node, config, federation_logs, "supergraph")
 
 
-@pytest.fixture(scope="module")
-def gateway(
-    node: str,
-    supergraph: Composition,
-    harborgraph_subgraph: Service,
-    test_settings: Settings,
-    federation_logs: Path,
+@contextlib.contextmanager
+def running_gateway(
+    node: str, supergraph: Composition, env: Mapping[str, str], log_dir: Path, name: str
 ) -> Iterator[Service]:
+    """Hive Gateway (`gateway.config.ts`) serving `supergraph` with exactly `env` (plus a
+    free GATEWAY_PORT), ready (/readiness 200) when entered, stopped on exit."""
     port = free_port()
     process = Process(
-        "gateway",
+        name,
         [node, str(HIVE_BIN), "supergraph", str(supergraph.path)],
-        {
-            "GATEWAY_PORT": str(port),
-            "HARBORGRAPH_JWKS_URL": f"{harborgraph_subgraph.url}/.well-known/jwks.json",
-            "HARBORGRAPH_JWT_ISSUER": test_settings.jwt.issuer,
-            "HARBORGRAPH_JWT_AUDIENCE": test_settings.jwt.audience,
-            "NO_COLOR": "1",
-        },
-        federation_logs,
+        {**env, "GATEWAY_PORT": str(port), "NO_COLOR": "1"},
+        log_dir,
         cwd=GATEWAY_DIR,
     )
     try:
@@ -302,3 +314,22 @@ def gateway(
         yield service
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway_env(harborgraph_subgraph: Service, test_settings: Settings) -> dict[str, str]:
+    """The subgraph's own variable names: one environment configures both."""
+    return {
+        "HARBORGRAPH_JWT_JWKS_URL": f"{harborgraph_subgraph.url}/.well-known/jwks.json",
+        "HARBORGRAPH_JWT_ISSUER": test_settings.jwt.issuer,
+        "HARBORGRAPH_JWT_AUDIENCE": test_settings.jwt.audience,
+    }
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    node: str, supergraph: Composition, gateway_env: dict[str, str], federation_logs: Path
+) -> Iterator[Service]:
+    """The gateway with its defaults (GATEWAY_FORWARD_AUTH_TO unset)."""
+    with running_gateway(node, supergraph, gateway_env, federation_logs, "gateway") as service:
+        yield service

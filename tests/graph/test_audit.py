@@ -1,9 +1,15 @@
-"""Audit: commercial reads and denials leave one log line and one row each, off the request path."""
+"""Audit: commercial reads and denials leave one log line and one row each, off the request path.
+
+The trail is shared by every test of the session, so each test names its operation uniquely
+(`query Name…` with the matching `operationName`) and reads back only the rows of that name.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -12,11 +18,49 @@ from graph.state import AppState
 from resolvers.sources import SourcePools
 from tests.conftest import Api, Tokens
 
-CONSIGNEE = "query Consignee($n: String!) { container(number: $n) { number consignee } }"
-LATEST = """
+BY_OPERATION = """
 SELECT organization_code, subject, operation_name, fields, rows_counted, denials::text
-FROM community.audit_event ORDER BY id DESC LIMIT 1
+FROM community.audit_event WHERE operation_name = $1 ORDER BY id
 """
+
+
+def unique_name(prefix: str) -> str:
+    """An operation name no other request of the session uses."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def consignee_query(name: str) -> str:
+    return f"query {name}($n: String!) {{ container(number: $n) {{ number consignee }} }}"
+
+
+async def post_named(
+    api: Api,
+    name: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> httpx.Response:
+    """A request whose document names its operation `name` and says so in `operationName`."""
+    assert f"query {name}" in query
+    body: dict[str, Any] = {"query": query, "operationName": name}
+    if variables is not None:
+        body["variables"] = variables
+    headers = {"Accept": "application/graphql-response+json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return await api.client.post("/graphql", json=body, headers=headers)
+
+
+async def flush_audit(app_client: httpx.AsyncClient) -> None:
+    """Wait until the audit writer has stored every record submitted so far."""
+    transport = app_client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    state: AppState = transport.app.state.harborgraph  # type: ignore[attr-defined]
+    await state.audit.flush()
+
+
+async def audit_rows(pools: SourcePools, name: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in await pools["community"].fetch(BY_OPERATION, name)]
 
 
 async def _own_container(pools: SourcePools, scac: str) -> str:
@@ -29,13 +73,6 @@ async def _own_container(pools: SourcePools, scac: str) -> str:
     return number
 
 
-async def _flush(app_client: httpx.AsyncClient) -> None:
-    transport = app_client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    state: AppState = transport.app.state.harborgraph  # type: ignore[attr-defined]
-    await state.audit.flush()
-
-
 async def test_commercial_read_is_audited(
     api: Api,
     app_client: httpx.AsyncClient,
@@ -45,24 +82,28 @@ async def test_commercial_read_is_audited(
 ) -> None:
     number = await _own_container(seeded_pools, "MSCU")
     token = tokens.mint("MSCU", "cargo:read", "cargo:commercial")
+    name = unique_name("Consignee")
     with caplog.at_level(logging.INFO, logger="harborgraph.audit"):
-        response = await api.post(CONSIGNEE, {"n": number}, token)
+        response = await post_named(api, name, consignee_query(name), {"n": number}, token)
     assert response.status_code == 200
     assert response.json()["data"]["container"]["number"] == number
-    await _flush(app_client)
-    row = await seeded_pools["community"].fetchrow(LATEST)
-    assert row is not None
-    assert dict(row) == {
-        "organization_code": "MSCU",
-        "subject": "MSCU:cli",
-        "operation_name": None,
-        "fields": ["Container.consignee"],
-        "rows_counted": 1,
-        "denials": "{}",
-    }
-    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "harborgraph.audit"]
+    await flush_audit(app_client)
+    assert await audit_rows(seeded_pools, name) == [
+        {
+            "organization_code": "MSCU",
+            "subject": "MSCU:cli",
+            "operation_name": name,
+            "fields": ["Container.consignee"],
+            "rows_counted": 1,
+            "denials": "{}",
+        }
+    ]
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "harborgraph.audit"]
+    (line,) = [line for line in lines if line["operation"] == name]
     assert line["fields"] == ["Container.consignee"]
     assert line["organization"] == "MSCU"
+    assert line["rows"] == 1
+    assert line["denials"] == {}
 
 
 async def test_denial_is_audited(
@@ -70,39 +111,73 @@ async def test_denial_is_audited(
 ) -> None:
     number = await _own_container(seeded_pools, "MSCU")
     token = tokens.mint("MSCU", "cargo:read")
-    response = await api.post(CONSIGNEE, {"n": number}, token)
+    name = unique_name("DeniedConsignee")
+    response = await post_named(api, name, consignee_query(name), {"n": number}, token)
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
-    await _flush(app_client)
-    row = await seeded_pools["community"].fetchrow(LATEST)
-    assert row is not None
+    await flush_audit(app_client)
+    (row,) = await audit_rows(seeded_pools, name)
+    assert row["organization_code"] == "MSCU"
     assert row["fields"] == []
+    assert row["rows_counted"] == 0
     assert json.loads(row["denials"]) == {"Container.consignee": 1}
 
 
 async def test_public_read_is_not_audited(
-    api: Api, app_client: httpx.AsyncClient, seeded_pools: SourcePools
+    api: Api, app_client: httpx.AsyncClient, tokens: Tokens, seeded_pools: SourcePools
 ) -> None:
-    before = await seeded_pools["community"].fetchval("SELECT count(*) FROM community.audit_event")
-    await api.data("{ me { scopes } }")
-    await _flush(app_client)
-    after = await seeded_pools["community"].fetchval("SELECT count(*) FROM community.audit_event")
-    assert after == before
+    public = unique_name("PublicMe")
+    response = await post_named(api, public, f"query {public} {{ me {{ scopes }} }}")
+    assert response.status_code == 200
+    assert "errors" not in response.json()
+    # An audited request after it, with its own name: once its row is in, the writer has
+    # passed the public request too, and names are recorded (so "no row" means "not audited").
+    number = await _own_container(seeded_pools, "MSCU")
+    witness = unique_name("Witness")
+    token = tokens.mint("MSCU", "cargo:read", "cargo:commercial")
+    await post_named(api, witness, consignee_query(witness), {"n": number}, token)
+    await flush_audit(app_client)
+    assert len(await audit_rows(seeded_pools, witness)) == 1
+    assert await audit_rows(seeded_pools, public) == []
 
 
 async def test_port_authority_reads_the_trail(
-    api: Api, app_client: httpx.AsyncClient, tokens: Tokens
+    api: Api, app_client: httpx.AsyncClient, tokens: Tokens, seeded_pools: SourcePools
 ) -> None:
     carrier = tokens.mint("MSCU", "cargo:read", "cargo:commercial")
-    refused = (
-        await api.post("{ auditEvents(first: 5) { edges { cursor } } }", token=carrier)
-    ).json()
-    await _flush(app_client)
-    _, token = tokens.partner("PORT_AUTHORITY")
-    query = "{ auditEvents(first: 1) { edges { node { organizationCode denials } } } }"
-    data = await api.data(query, token=token)
-    assert data["auditEvents"]["edges"] == [
-        {"node": {"organizationCode": "MSCU", "denials": {"Query.auditEvents": 1}}}
-    ]
+    name = unique_name("CarrierReadsTrail")
+    query = f"query {name} {{ auditEvents(first: 5) {{ edges {{ cursor }} }} }}"
+    refused = (await post_named(api, name, query, token=carrier)).json()
     assert refused["data"] == {"auditEvents": None}
     assert refused["errors"][0]["path"] == ["auditEvents"]
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    await flush_audit(app_client)
+    (row,) = await audit_rows(seeded_pools, name)
+    _, token = tokens.partner("PORT_AUTHORITY")
+    trail = """
+    query Trail($after: String) {
+      auditEvents(first: 100, after: $after) {
+        edges { node { organizationCode subject operationName fields rowsCounted denials } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+    """
+    found: list[dict[str, Any]] = []
+    after = None
+    for _ in range(100):  # bounded: the trail of one test session is far shorter
+        page = (await api.data(trail, {"after": after}, token))["auditEvents"]
+        found += [e["node"] for e in page["edges"] if e["node"]["operationName"] == name]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    else:
+        raise AssertionError("the audit trail did not end within 100 pages")
+    assert found == [
+        {
+            "organizationCode": "MSCU",
+            "subject": row["subject"],
+            "operationName": name,
+            "fields": [],
+            "rowsCounted": 0,
+            "denials": {"Query.auditEvents": 1},
+        }
+    ]

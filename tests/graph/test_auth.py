@@ -56,7 +56,6 @@ SETTINGS = JwtSettings(
     leeway_seconds=30,
     jwks_url=None,
     public_key_file=None,
-    private_key_file=None,
 )
 ALL_ALGORITHMS = replace(SETTINGS, algorithms=frozenset({"ES256", "RS256", "EdDSA"}))
 

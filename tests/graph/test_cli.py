@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,30 @@ def test_schema_command_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["schema"]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith('schema @link(url: "https://specs.apollo.dev/federation/v2.7"')
+
+
+def test_unreachable_database_is_one_line() -> None:
+    result = _run("migrate", HARBORGRAPH_DATABASE_URL="postgresql://hg@127.0.0.1:1/harborgraph")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("harborgraph: the database cannot be used: ")
+
+
+def test_token_for_an_unknown_organization_is_refused(seeded_url: str, tmp_path: Path) -> None:
+    env = {"HARBORGRAPH_DATABASE_URL": seeded_url, "HARBORGRAPH_DATA_DIR": str(tmp_path)}
+    refused = _run("token", "--org", "NOPE", "--scope", "cargo:read", **env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "harborgraph: organization 'NOPE' is not known (see community.organization)"
+    )
+    minted = _run("token", "--org", "MSCU", "--scope", "cargo:read", **env)
+    assert minted.returncode == 0
+    assert minted.stdout.count(".") == 2
+
+
+def test_token_is_refused_outside_development() -> None:
+    result = _run("token", "--org", "MSCU", HARBORGRAPH_ENV="production")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "harborgraph: tokens are minted here only for the generated development key"
+    )

@@ -198,3 +198,94 @@ async def test_get_cannot_mutate(app_client: httpx.AsyncClient) -> None:
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert response.json()["errors"][0]["message"] == "mutations must be sent with POST"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"query": "query A { me { scopes } }", "operationName": "Z"},
+            "`operationName` 'Z' names no operation of the document",
+        ),
+        (
+            {"query": "query A { me { scopes } } query B { me { scopes } }"},
+            "the document holds several operations: name one in `operationName`",
+        ),
+        ({"query": "subscription S { me { scopes } }"}, "subscriptions are not served over HTTP"),
+    ],
+)
+async def test_operation_choice_errors_are_400(
+    app_client: httpx.AsyncClient, body: dict[str, str], message: str
+) -> None:
+    response = await app_client.post("/graphql", json=body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]
+    }
+
+
+async def test_named_operation_of_several_runs(api: Api) -> None:
+    response = await api.client.post(
+        "/graphql",
+        json={
+            "query": "query A { me { scopes } } query B { me { subject } }",
+            "operationName": "B",
+        },
+    )
+    assert response.json() == {"data": {"me": {"subject": None}}}
+
+
+async def test_deeply_nested_json_is_400(app_client: httpx.AsyncClient) -> None:
+    body = '{"query": "{ me { scopes } }", "variables": {"a": ' + "[" * 5000 + "]" * 5000 + "}}"
+    response = await app_client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "the request body is nested too deeply"
+
+
+async def test_two_authorization_headers_are_400(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post(
+        "/graphql",
+        json={"query": "{ me { scopes } }"},
+        headers=[("Authorization", "Bearer a"), ("Authorization", "Bearer b")],
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "send a single Authorization header"
+
+
+async def test_non_utf8_charset_is_415(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post(
+        "/graphql",
+        content=b'{"query": "{ me { scopes } }"}',
+        headers={"Content-Type": "application/json; charset=latin-1"},
+    )
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["message"] == "the request body must be UTF-8 JSON"
+
+
+async def test_utf8_charset_is_accepted(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post(
+        "/graphql",
+        content=b'{"query": "{ me { scopes } }"}',
+        headers={"Content-Type": "application/json; charset=UTF-8"},
+    )
+    assert response.json() == {"data": {"me": {"scopes": []}}}
+
+
+async def test_instant_beyond_utc_is_bad_user_input(api: Api) -> None:
+    query = '{ portCalls(filter: {arrivingAfter: "0001-01-01T00:00:00+14:00"}) { nodes { id } } }'
+    response = await api.post(query)
+    assert response.status_code == 200
+    (error,) = response.json()["errors"]
+    assert error["message"] == "`filter.arrivingAfter`: is out of range once converted to UTC"
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_nul_byte_is_bad_user_input_not_internal(api: Api) -> None:
+    query = "query($s: String) { vessels(search: $s) { nodes { name } } }"
+    response = await api.post(query, {"s": "MSC\u0000"})
+    assert response.status_code == 200
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["path"] == ["vessels"]

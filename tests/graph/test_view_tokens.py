@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from graph.keys import ensure_dev_keys, load_private_key, mint_token
 from graph.settings import Settings
-from tests.conftest import Api
+from tests.conftest import Api, Tokens
 
 QUERY = "{ me { scopes } vessels(first: 1) { edges { node { imo } } } }"
 
@@ -121,3 +121,22 @@ async def test_bad_token_is_401_with_no_data(
 async def test_good_token_for_contrast(api: Api, test_settings: Settings) -> None:
     data = await api.data(QUERY, token=_signed(test_settings))
     assert data["me"] == {"scopes": ["cargo:read"]}
+
+
+async def test_a_trucker_is_never_given_commercial_data(
+    api: Api, test_settings: Settings, tokens: Tokens
+) -> None:
+    trucker, _ = tokens.partner("TRUCKER")
+    token = _signed(test_settings, org=trucker, scopes=["cargo:read", "cargo:commercial"])
+    data = await api.data("{ me { scopes } }", token=token)
+    assert data == {"me": {"scopes": ["cargo:read"]}}
+
+
+async def test_only_the_port_authority_reads_the_audit_trail(
+    api: Api, test_settings: Settings, tokens: Tokens
+) -> None:
+    customs, _ = tokens.partner("CUSTOMS")
+    authority, _ = tokens.partner("PORT_AUTHORITY")
+    for org, expected in ((customs, []), (authority, ["audit:read"])):
+        token = _signed(test_settings, org=org, scopes=["audit:read"])
+        assert await api.data("{ me { scopes } }", token=token) == {"me": {"scopes": expected}}

@@ -21,6 +21,7 @@ from resolvers.cargo import (
     event_type_code,
 )
 from resolvers.gate import appointment_equipment
+from resolvers.migrate import migrate
 from resolvers.paging import Page
 from resolvers.principal import ANONYMOUS, OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
@@ -367,6 +368,62 @@ async def test_a_terminal_sees_the_events_of_the_visit_at_its_terminal_only(
     assert [r["event_id"] for r, _ in page.items] == [r["event_id"] for r in expected]
     feed = await cargo.event_page(EventCriteria(equipment_reference=number), 1000, None)
     assert sorted(r["event_id"] for r, _ in feed.items) == sorted(r["event_id"] for r in expected)
+
+
+# One box leased by two carriers, one visit each; an event of each visit, and a gate-out
+# naming neither transport call nor transport document (tied to no visit). The seed writes
+# no such event, so these rows go into a database of their own.
+TWO_LEASES = """
+INSERT INTO cargo.equipment VALUES ('MSCU1234565', '45G1', 3900);
+INSERT INTO cargo.container_visit (id, equipment_reference, port_call_id, unlocode, smdg_code,
+    carrier_scac, direction, empty_indicator_code, status, updated_at) VALUES
+    (1, 'MSCU1234565', '00000000-0000-0000-0000-00000000000a', 'USLAX', 'APMT', 'MSCU',
+     'IMPORT', 'EMPTY', 'EMPTY_RETURNED', '2026-01-10T00:00:00Z'),
+    (2, 'MSCU1234565', '00000000-0000-0000-0000-00000000000b', 'USLAX', 'APMT', 'MAEU',
+     'EXPORT', 'EMPTY', 'LOADED', '2026-02-10T00:00:00Z');
+INSERT INTO cargo.event (event_id, event_type, event_classifier_code, event_datetime,
+    event_created_datetime, equipment_event_type_code, equipment_reference, carrier_scac,
+    port_call_id, publisher_code) VALUES
+    ('00000000-0000-0000-0000-000000000001', 'EQUIPMENT', 'ACT', '2026-01-05T00:00:00Z',
+     '2026-01-05T00:00:00Z', 'DISC', 'MSCU1234565', 'MSCU',
+     '00000000-0000-0000-0000-00000000000a', 'USLAX-APMT'),
+    ('00000000-0000-0000-0000-000000000002', 'EQUIPMENT', 'ACT', '2026-02-10T00:00:00Z',
+     '2026-02-10T00:00:00Z', 'LOAD', 'MSCU1234565', 'MAEU',
+     '00000000-0000-0000-0000-00000000000b', 'USLAX-APMT'),
+    ('00000000-0000-0000-0000-000000000003', 'EQUIPMENT', 'ACT', '2026-02-01T00:00:00Z',
+     '2026-02-01T00:00:00Z', 'GTOT', 'MSCU1234565', 'MAEU', NULL, 'MAEU');
+"""
+
+
+async def test_an_event_tied_to_no_visit_is_seen_only_by_who_sees_every_visit(
+    empty_database: str,
+) -> None:
+    """Neither carrier sees the untied gate-out: it may be the other's lease."""
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await migrate(conn, ["cargo"])
+        await conn.execute(TWO_LEASES)
+    finally:
+        await conn.close()
+    pool: Pool = await asyncpg.create_pool(empty_database, min_size=1, max_size=2)
+    try:
+        pools = SourcePools({"cargo": pool})
+        seen: dict[str, tuple[list[int], list[int]]] = {}
+        for name, who in (("MSCU", carrier("MSCU")), ("MAEU", carrier("MAEU")), ("CBP", CUSTOMS)):
+            cargo, _ = await loaders(pools, who)
+            box = await cargo.events_by_equipment_reference.load(("MSCU1234565", 10, None))
+            feed = await cargo.event_page(EventCriteria(), 10, None)
+            seen[name] = (
+                [r["event_id"].int for r, _ in box.items],
+                [r["event_id"].int for r, _ in feed.items],
+            )
+    finally:
+        await pool.close()
+    assert seen == {
+        "MSCU": ([1], [1]),
+        "MAEU": ([2], [2]),
+        "CBP": ([2, 3, 1], [1, 3, 2]),  # latest first; oldest created first
+    }
 
 
 # The event feed a carrier may read, by event kind, as the seed writes events.

@@ -10,6 +10,10 @@ representations. Expected values come from plain SQL on the seeded database.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +31,14 @@ from graphql import (
 from graphql.language import Visitor
 
 import schema as schema_module
+from resolvers.identifiers import imo_check_digit
 from resolvers.principal import ANONYMOUS, OrganizationKind, Principal
 from resolvers.sources import Pool, SourcePools
 from schema import print_sdl
 from schema.context import new_context
 from schema.scopes import Scope
 from tests.conftest import Api, SqlCounter, Tokens
-from tests.helpers import UNAUTHORIZED, answer, global_id, source_statements
+from tests.helpers import BAD_USER_INPUT, UNAUTHORIZED, answer, global_id, source_statements
 
 Row = asyncpg.Record
 # Directives a federation v2 subgraph SDL may carry: federation's own (those Harborgraph
@@ -439,6 +444,256 @@ async def test_entities_cost_the_same_statements_for_100_representations_as_for_
         counts[size] = len(source_statements(counter.statements))
     assert counts[10] > 0
     assert counts[100] == counts[10], counts
+
+
+# The other entity types. The seed (scale 0.05) has 100+ shipments but only 12 vessels,
+# 24 port calls, 12 terminals and 19 ports. So that 100 representations are still 100
+# distinct keys, vessels and port calls are padded with well-formed keys of rows that do not
+# exist (null at their positions: a lookup per key would show as 100 statements). Terminal
+# and port keys are only the existing ones (an unknown SMDG code may be refused as bad input),
+# repeated past 12 and 19: their 100 representations are the 12 (19) distinct keys.
+ENTITY_FIELDS = {
+    "Vessel": """imo name mmsi latestPosition { recordedAt }
+        portCalls(first: 3) { edges { node { id terminal { name } } } }""",
+    "PortCall": """id portVisitReference vessel { name } terminal { name } port { name }
+        timestamps { classifier replyTo { classifier } }
+        containers(first: 3) { edges { node { number status } } }""",
+    "Shipment": """transportDocumentReference carrier commodity consignee { name }
+        containers(first: 3) { edges { node { number status terminal { name } } } }""",
+    "Terminal": "unlocode smdgCode name port { name } openAdvisories { reference }",
+    "Port": "unlocode name terminals { smdgCode name }",
+}
+# How many of the first 10 and of all 100 representations exist (real and unknown keys
+# alternate for vessels and port calls), and a nested level that must hold data.
+ENTITIES_FOUND = {
+    "Vessel": (5, 12),
+    "PortCall": (5, 24),
+    "Shipment": (10, 100),
+    "Terminal": (10, 100),
+    "Port": (10, 100),
+}
+NESTED_LEVEL = {
+    "Vessel": ("portCalls", "edges"),
+    "PortCall": ("containers", "edges"),
+    "Shipment": ("containers", "edges"),
+    "Terminal": ("port",),
+    "Port": ("terminals",),
+}
+ENTITY_KEYS = {
+    "Vessel": ("imo",),
+    "PortCall": ("id",),
+    "Shipment": ("transportDocumentReference",),
+    "Terminal": ("unlocode", "smdgCode"),
+    "Port": ("unlocode",),
+}
+
+
+def _unknown_imos(known: set[str], count: int) -> list[str]:
+    imos: list[str] = []
+    n = 100_000
+    while len(imos) < count:
+        digits = f"{n:06d}"
+        imo = digits + str(imo_check_digit(digits))
+        if imo not in known:
+            imos.append(imo)
+        n += 1
+    return imos
+
+
+def _interleaved(real: list[dict[str, str]], unknown: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Real and unknown keys alternating, then the rest: both samples hold both kinds."""
+    mixed: list[dict[str, str]] = []
+    for pair in itertools.zip_longest(real, unknown):
+        mixed += [r for r in pair if r is not None]
+    return mixed[:100]
+
+
+async def _entity_representations(
+    pools: SourcePools, type_name: str
+) -> tuple[list[dict[str, str]], set[tuple[str, ...]]]:
+    """100 representations of type_name and the keys of those that exist."""
+    vessel, cargo = pools["vessel"], pools["cargo"]
+    real: list[dict[str, str]]
+    unknown: list[dict[str, str]] = []
+    if type_name == "Vessel":
+        imos = [r["imo"] for r in await vessel.fetch("SELECT imo FROM vessel.vessel ORDER BY imo")]
+        real = [{"imo": i} for i in imos]
+        unknown = [{"imo": i} for i in _unknown_imos(set(imos), 100 - len(real))]
+    elif type_name == "PortCall":
+        rows = await vessel.fetch("SELECT id FROM vessel.port_call ORDER BY id")
+        real = [{"id": global_id("PortCall", str(r["id"]))} for r in rows]
+        ids = {r["id"] for r in rows}
+        fakes = (uuid.UUID(int=n) for n in itertools.count(1))
+        unknown = [
+            {"id": global_id("PortCall", str(u))}
+            for u in itertools.islice((u for u in fakes if u not in ids), 100 - len(real))
+        ]
+    elif type_name == "Shipment":
+        rows = await cargo.fetch(
+            "SELECT s.transport_document_reference FROM cargo.shipment s WHERE EXISTS "
+            "(SELECT 1 FROM cargo.container_visit cv "
+            " WHERE cv.transport_document_reference = s.transport_document_reference) "
+            "ORDER BY 1 LIMIT 100"
+        )
+        real = [{"transportDocumentReference": r[0]} for r in rows]
+    elif type_name == "Terminal":
+        rows = await vessel.fetch(
+            "SELECT unlocode, smdg_code FROM vessel.terminal ORDER BY unlocode, smdg_code"
+        )
+        real = [{"unlocode": r["unlocode"], "smdgCode": r["smdg_code"]} for r in rows]
+    else:
+        rows = await vessel.fetch(
+            "SELECT p.unlocode FROM vessel.port p ORDER BY EXISTS (SELECT 1 FROM vessel.terminal "
+            "t WHERE t.unlocode = p.unlocode) DESC, p.unlocode"
+        )
+        real = [{"unlocode": r["unlocode"]} for r in rows]
+    keys = ENTITY_KEYS[type_name]
+    existing = {tuple(r[k] for k in keys) for r in real}
+    reps = (
+        _interleaved(real, unknown)
+        if unknown
+        else list(itertools.islice(itertools.cycle(real), 100))
+    )
+    assert len(reps) == 100
+    return [{"__typename": type_name, **r} for r in reps], existing
+
+
+@pytest.mark.parametrize("type_name", sorted(ENTITY_FIELDS))
+async def test_other_entities_cost_the_same_statements_for_100_representations_as_for_10(
+    api: Api, tokens: Tokens, count_sql: SqlCounter, seeded_pools: SourcePools, type_name: str
+) -> None:
+    reps, existing = await _entity_representations(seeded_pools, type_name)
+    keys = ENTITY_KEYS[type_name]
+    query = (
+        "query Entities($representations: [_Any!]!) { _entities(representations: $representations)"
+        f" {{ __typename ... on {type_name} {{ {ENTITY_FIELDS[type_name]} }} }} }}"
+    )
+    # Customs sees every row of every source.
+    token = tokens.mint("CBP", "vessel:read", "cargo:read", "cargo:commercial", "security:read")
+    await api.data(query, {"representations": reps[:3]}, token)  # warm-up
+    counts: dict[int, int] = {}
+    for size in (10, 100):
+        sample = reps[:size]
+        async with count_sql() as counter:
+            data = await api.data(query, {"representations": sample}, token)
+        got = data["_entities"]
+        assert len(got) == size
+        for rep, entity in zip(sample, got, strict=True):
+            key = tuple(rep[k] for k in keys)
+            if key in existing:
+                assert entity is not None, rep
+                assert entity["__typename"] == type_name
+                assert tuple(entity[k] for k in keys) == key
+            else:
+                assert entity is None, rep
+        found = [e for e in got if e is not None]
+        expected_found = ENTITIES_FOUND[type_name][0 if size == 10 else 1]
+        assert len(found) == expected_found, f"{type_name}: {len(found)} of {size} found"
+        nested = [functools.reduce(operator.getitem, NESTED_LEVEL[type_name], e) for e in found]
+        assert any(nested), f"{type_name}: the sample exercises its nested level"
+        counts[size] = len(source_statements(counter.statements))
+    assert counts[10] > 0
+    assert counts[100] == counts[10], f"{type_name}: {counts}"
+
+
+# --- Representations that are not a valid key: one user error each, at their position -------
+
+ANY_ENTITY = """
+query Entities($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on Port { unlocode name }
+    ... on Terminal { unlocode smdgCode name }
+    ... on Vessel { imo name }
+  }
+}
+"""
+BAD_REPRESENTATIONS = {
+    "terminal-unlocode-not-a-string": {"__typename": "Terminal", "unlocode": 5, "smdgCode": "APMT"},
+    "terminal-smdg-code-not-a-string": {
+        "__typename": "Terminal",
+        "unlocode": "USLAX",
+        "smdgCode": ["APMT"],
+    },
+    "port-unlocode-not-a-string": {"__typename": "Port", "unlocode": 5},
+    "port-unlocode-null": {"__typename": "Port", "unlocode": None},
+    "port-without-its-key": {"__typename": "Port"},
+    "terminal-without-smdg-code": {"__typename": "Terminal", "unlocode": "USLAX"},
+    "unknown-typename": {"__typename": "Warehouse", "unlocode": "USLAX"},
+    "no-typename": {"unlocode": "USLAX"},
+    "vessel-imo-not-a-string": {"__typename": "Vessel", "imo": 9321483},
+}
+
+
+async def _good_neighbours(pools: SourcePools) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Valid representations of each kind and what `_entities` answers for them."""
+    port = await one(pools["vessel"], "SELECT unlocode, name FROM vessel.port ORDER BY unlocode")
+    terminal = await one(
+        pools["vessel"],
+        "SELECT unlocode, smdg_code, name FROM vessel.terminal ORDER BY unlocode, smdg_code",
+    )
+    vessel = await one(pools["vessel"], "SELECT imo, name FROM vessel.vessel ORDER BY imo")
+    reps: list[dict[str, Any]] = [
+        {"__typename": "Port", "unlocode": port["unlocode"]},
+        {
+            "__typename": "Terminal",
+            "unlocode": terminal["unlocode"],
+            "smdgCode": terminal["smdg_code"],
+        },
+        {"__typename": "Vessel", "imo": vessel["imo"]},
+    ]
+    expected: list[Any] = [
+        {"__typename": "Port", "unlocode": port["unlocode"], "name": port["name"]},
+        {
+            "__typename": "Terminal",
+            "unlocode": terminal["unlocode"],
+            "smdgCode": terminal["smdg_code"],
+            "name": terminal["name"],
+        },
+        {"__typename": "Vessel", "imo": vessel["imo"], "name": vessel["name"]},
+    ]
+    return reps, expected
+
+
+def _user_errors(errors: list[dict[str, Any]]) -> list[list[Any]]:
+    """The paths of the errors, each a BAD_USER_INPUT naming its representation, the way
+    every user error names its argument."""
+    for error in errors:
+        position = error["path"][-1]
+        argument = f"representations[{position}]"
+        assert error["extensions"] == {"code": BAD_USER_INPUT, "argument": argument}, error
+        assert f"`{argument}`" in error["message"], error
+    return sorted(e["path"] for e in errors)
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_REPRESENTATIONS))
+async def test_a_bad_representation_is_a_user_error_at_its_position_the_rest_resolve(
+    api: Api, tokens: Tokens, seeded_pools: SourcePools, bad: str
+) -> None:
+    good, expected = await _good_neighbours(seeded_pools)
+    # The bad one between the good ones, its own type's valid key right next to it.
+    reps = [good[0], BAD_REPRESENTATIONS[bad], good[1], good[2]]
+    _, token = tokens.partner("CUSTOMS")
+    data, errors = await answer(api, ANY_ENTITY, {"representations": reps}, token)
+    assert data == {"_entities": [expected[0], None, expected[1], expected[2]]}, errors
+    assert _user_errors(errors) == [["_entities", 1]]
+
+
+async def test_several_bad_representations_each_get_their_own_error(
+    api: Api, seeded_pools: SourcePools
+) -> None:
+    good, expected = await _good_neighbours(seeded_pools)
+    reps = [
+        BAD_REPRESENTATIONS["port-unlocode-not-a-string"],
+        good[0],
+        BAD_REPRESENTATIONS["unknown-typename"],
+        good[1],
+        BAD_REPRESENTATIONS["terminal-without-smdg-code"],
+        good[2],
+    ]
+    data, errors = await answer(api, ANY_ENTITY, {"representations": reps})  # anonymous
+    assert data == {"_entities": [None, expected[0], None, expected[1], None, expected[2]]}
+    assert _user_errors(errors) == [["_entities", 0], ["_entities", 2], ["_entities", 4]]
 
 
 # --- _service { sdl }: development, production, the directives it carries -----------------

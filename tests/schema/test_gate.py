@@ -26,6 +26,14 @@ from tests.helpers import (
 
 Row = asyncpg.Record
 ANCHOR = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+# Literal counts of the deterministic seed (scale 0.05, seed 7, anchor 2026-03-02), next to
+# the SQL-derived expectations: a list that is empty (or shrinks) on both sides fails here.
+BUSIEST_TRUCKER = ("HBDR", 504)  # its SCAC and its appointments
+BUSIEST_TRUCKER_RECENT_TRANSACTIONS = 95  # gate moves in the 5 days before the anchor
+BUSIEST_TERMINAL = ("USLGB", "TTI")  # the most gate transactions
+BUSIEST_TERMINAL_APPOINTMENTS_LAST_3_DAYS = 38
+ONEY_RULES_AT_NOON = 12  # empty-return rules of ONEY in force at the anchor's noon
+APMT_45G1_RULES_ON_ANCHOR_DAY = 2
 
 APPOINTMENTS = """
 query Appointments($filter: AppointmentFilter, $first: Int, $after: String) {
@@ -137,6 +145,7 @@ async def test_trucker_reads_exactly_its_own_appointments(
     )
     nodes = await walk(api, APPOINTMENTS, "appointments", 60, token)
     assert len(rows) > 60
+    assert (trucker_scac, len(rows)) == BUSIEST_TRUCKER
     assert nodes == [expected_appointment(r) for r in rows]
 
 
@@ -152,6 +161,7 @@ async def test_trucker_reads_exactly_its_own_transactions(
     variables = {"filter": {"from": iso(ANCHOR - dt.timedelta(days=5))}}
     nodes = await walk(api, TRANSACTIONS, "gateTransactions", 25, token, **variables)
     assert len(rows) > 25
+    assert len(rows) == BUSIEST_TRUCKER_RECENT_TRANSACTIONS
     assert nodes == [expected_transaction(r) for r in rows]
     # Another trucker's name in the filter finds nothing: not an error, not their rows.
     other = {"filter": {"trucker": "HBDR" if trucker_scac != "HBDR" else "PRTL"}}
@@ -186,7 +196,8 @@ async def test_terminal_reads_only_its_terminal(
     )
     nodes = await walk(api, APPOINTMENTS, "appointments", 40, token, filter=window)
     assert nodes == [expected_appointment(r) for r in expected]
-    assert len(nodes) > 0
+    assert terminal_key == BUSIEST_TERMINAL
+    assert len(nodes) == BUSIEST_TERMINAL_APPOINTMENTS_LAST_3_DAYS
 
 
 async def test_customs_reads_every_terminal(
@@ -248,6 +259,7 @@ async def test_empty_returns_for_any_partner_but_not_anonymous(
     variables = {"carrier": "oney", "from": iso(at)}
     nodes = await walk(api, EMPTY_RETURNS, "emptyReturns", 4, token, **variables)
     assert len(expected) > 4
+    assert len(expected) == ONEY_RULES_AT_NOON
     assert nodes == expected
     assert any(not n["accepting"] and n["alternateSmdgCode"] for n in nodes)
     data, errors = await answer(api, EMPTY_RETURNS, variables, None)
@@ -282,7 +294,7 @@ async def test_empty_returns_for_a_whole_day_at_one_terminal(
         for n in (e["node"] for e in data["emptyReturns"]["edges"])
     ]
     assert got == [(r["carrier_scac"], r["accepting"], iso(r["valid_from"])) for r in rows]
-    assert len(got) > 0
+    assert len(got) == APMT_45G1_RULES_ON_ANCHOR_DAY
 
 
 # --- Bad input -----------------------------------------------------------------------------

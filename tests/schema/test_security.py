@@ -7,15 +7,15 @@ date ask for `includeExpired: true`.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from resolvers.sources import SourcePools
 from schema.pagination import encode_cursor
+from tests.graph.test_audit import audit_rows, flush_audit, post_named, unique_name
 from tests.helpers import (
     BAD_USER_INPUT,
     PAGE_SIZES,
@@ -163,6 +163,33 @@ async def test_amber_advisory_by_node_id_is_not_found_without_restricted(
     assert errors == []
 
 
+@pytest.mark.parametrize("tlp", ["AMBER", "RED"])
+@pytest.mark.parametrize(
+    "scopes",
+    [None, (), ("security:read",), ("security:read", "vessel:read", "cargo:read")],
+    ids=["anonymous", "no-scope", "security-read", "security-read-and-more"],
+)
+async def test_restricted_advisory_node_is_null_without_error_below_restricted(
+    api: Any, tokens: Any, seeded_pools: SourcePools, tlp: str, scopes: tuple[str, ...] | None
+) -> None:
+    """Below `security:restricted` the row does not exist: `null`, and no error that would
+    tell the caller it is there."""
+    advisory_id = await seeded_pools["security"].fetchval(
+        "SELECT id FROM security.advisory WHERE tlp = $1 ORDER BY id LIMIT 1", tlp
+    )
+    assert advisory_id is not None, f"the seed has a TLP:{tlp} advisory"
+    token = None if scopes is None else tokens.mint("CBP", *scopes)
+    node_id = global_id("Advisory", str(advisory_id))
+    data, errors = await answer(api, NODE, {"id": node_id}, token)
+    assert data == {"node": None}
+    assert errors == []
+    # The same list call shows no such row either.
+    if scopes and "security:read" in scopes:
+        listed = await walk(api, ADVISORIES, "advisories", 50, token, **EVERYTHING)
+        assert node_id not in {n["id"] for n in listed}
+        assert listed
+
+
 # --- Incidents: field rule -----------------------------------------------------------------
 
 
@@ -257,30 +284,20 @@ async def test_statement_count_does_not_grow_with_the_page(
 
 
 async def test_reading_amber_and_red_advisories_is_audited(
-    api: Any, tokens: Any, seeded_pools: SourcePools
+    api: Any, app_client: httpx.AsyncClient, tokens: Any, seeded_pools: SourcePools
 ) -> None:
     _, token = tokens.partner("CSOC")
-    name = f"RestrictedAdvisories{uuid.uuid4().hex[:8]}"
+    name = unique_name("RestrictedAdvisories")
     query = f"query {name} {{ advisories(first: 100, filter: {{includeExpired: true}}) "
     query += "{ edges { node { reference tlp } } } }"
-    response = await api.client.post(
-        "/graphql",
-        json={"query": query, "operationName": name},
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-    )
+    response = await post_named(api, name, query, token=token)
     assert response.status_code == 200
     restricted = await seeded_pools["security"].fetchval(
         "SELECT count(*) FROM security.advisory WHERE tlp IN ('AMBER', 'RED')"
     )
-    row = None
-    for _ in range(50):  # the audit sink writes off the request path
-        row = await seeded_pools["community"].fetchrow(
-            "SELECT fields, rows_counted FROM community.audit_event WHERE operation_name = $1",
-            name,
-        )
-        if row is not None:
-            break
-        await asyncio.sleep(0.1)
-    assert row is not None
+    assert restricted > 0
+    await flush_audit(app_client)  # the audit sink writes off the request path
+    (row,) = await audit_rows(seeded_pools, name)
+    assert row["organization_code"] == tokens.organizations["CSOC"]
     assert "Advisory[tlp=AMBER|RED]" in row["fields"]
     assert row["rows_counted"] == restricted

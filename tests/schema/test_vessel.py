@@ -365,53 +365,72 @@ async def test_port_call_filters(api: Any, seeded_pools: SourcePools, busy_call:
     assert [e["node"] for e in data["portCalls"]["edges"]] == [expected_call(r) for r in of_vessel]
 
 
+# `portCalls` is a non-null connection: its refusal nulls the whole answer (`data: null`);
+# `vessel` and `portCall` are nullable, so only they are null.
+NO_DATA = None
+NO_VESSEL = {"vessel": None}
+NO_PORT_CALL = {"portCall": None}
+
+
 @pytest.mark.parametrize(
-    ("query", "variables", "argument"),
+    ("query", "variables", "argument", "expected"),
     [
-        ("query($v: String!) { vessel(imo: $v) { name } }", {"v": "93214"}, "imo"),
+        ("query($v: String!) { vessel(imo: $v) { name } }", {"v": "93214"}, "imo", NO_VESSEL),
         (
             "query($v: String) { portCalls(filter: {carrier: $v}) { edges { cursor } } }",
             {"v": "MSC1"},
             "filter.carrier",
+            NO_DATA,
         ),
         (
             "query($v: String) { portCalls(filter: {vesselImo: $v}) { edges { cursor } } }",
             {"v": "IMO 12"},
             "filter.vesselImo",
+            NO_DATA,
         ),
         (
             "query($v: String!) { portCalls(filter: {terminal: {smdgCode: $v}})"
             " { edges { cursor } } }",
             {"v": "NOT-A-CODE"},
             "filter.terminal.smdgCode",
+            NO_DATA,
         ),
         (
             'query($v: String!) { portCalls(filter: {terminal: {smdgCode: "APMT", unlocode: $v}})'
             " { edges { cursor } } }",
             {"v": "LAX"},
             "filter.terminal.unlocode",
+            NO_DATA,
         ),
         (
             "query($v: DateTime) { portCalls(filter: {arrivingAfter: $v}) { edges { cursor } } }",
             {"v": "2026-03-02T08:00:00"},
             "filter.arrivingAfter",
+            NO_DATA,
         ),
-        ("query($v: ID!) { portCall(id: $v) { status } }", {"v": "not-an-id"}, "id"),
+        ("query($v: ID!) { portCall(id: $v) { status } }", {"v": "not-an-id"}, "id", NO_PORT_CALL),
         (
             "query($v: ID!) { portCall(id: $v) { status } }",
             {"v": global_id("Vessel", "9321483")},
             "id",
+            NO_PORT_CALL,
         ),
     ],
 )
 async def test_invalid_identifiers_are_user_errors_naming_the_argument(
-    api: Any, query: str, variables: dict[str, Any], argument: str
+    api: Any,
+    query: str,
+    variables: dict[str, Any],
+    argument: str,
+    expected: dict[str, None] | None,
 ) -> None:
     data, errors = await answer(api, query, variables)
-    assert data is None or next(iter(data.values())) is None
+    assert data == expected
     assert len(errors) == 1
     assert errors[0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
     assert f"`{argument}`" in errors[0]["message"]
+    root = query.split("{", 1)[1].split("(", 1)[0].strip()
+    assert errors[0]["path"] == [root]
 
 
 async def test_imo_check_digit_mismatch_is_no_error(api: Any) -> None:

@@ -1,5 +1,5 @@
-// A minimal GraphQL-over-HTTP server for the test subgraphs (the rail
-// subgraph and the Harborgraph stand-in): POST /graphql with a JSON body,
+// A minimal GraphQL-over-HTTP server for the rail test subgraph
+// (tests/federation/rail_subgraph/server.mjs): POST /graphql with a JSON body,
 // GET /health, and any extra GET routes the caller adds. node:http only,
 // bound to 127.0.0.1 by default. Not a production server: the real
 // Harborgraph subgraph is the Python application.

@@ -10,6 +10,11 @@
 // (see railLegFor / nextPortCallFor below, or ask the script:
 // `node server.mjs --print-entity Container MSCU1234565`).
 //
+// Test hook: GET /_seen_authorization answers how many GraphQL requests the
+// server has had and how many of them carried an Authorization header
+// ({"requests": n, "withAuthorization": m}; never the header's value), so the
+// tests can check that the gateway keeps partner tokens from this subgraph.
+//
 // Usage:
 //   RAIL_PORT=4002 node server.mjs      serve POST http://127.0.0.1:4002/graphql
 //   RAIL_PORT=0 node server.mjs         pick a free port (printed on stdout)
@@ -166,14 +171,21 @@ async function main(argv) {
     process.stdout.write(`${JSON.stringify(facts(key), null, 2)}\n`);
     return;
   }
-  const { serveSubgraph } = await import(
+  const { serveSubgraph, sendJson } = await import(
     pathToFileURL(path.join(GATEWAY_DIR, 'lib', 'subgraph-server.mjs')).href
   );
+  const seen = { requests: 0, withAuthorization: 0 };
   await serveSubgraph({
     schema,
     name: 'rail subgraph (Pacific Harbor Line)',
     host: '127.0.0.1',
     port: parsePort(process.env.RAIL_PORT),
+    routes: { '/_seen_authorization': (_req, res) => sendJson(res, 200, seen) },
+    buildContext: (req) => {
+      seen.requests += 1;
+      if (req.headers.authorization !== undefined) seen.withAuthorization += 1;
+      return {};
+    },
   });
 }
 
