@@ -53,15 +53,17 @@ BCO_RULE = (
 )
 # A trucker sees the visits it holds a live appointment for: that box, at that terminal, in
 # the direction of the appointment's move (resolvers.gate.appointment_visits), never the
-# box's other visits. They can number thousands. `= ANY(array)` scans the array for every
-# visit; a bare IN becomes a semi-join that PostgreSQL may re-run per visit inside the
-# LATERAL loaders. Wrapped in IS TRUE (same truth: no column of the row is ever null) the IN
-# stays a hashed SubPlan: the four parallel arrays are hashed once per statement and each
-# visit costs one probe.
+# box's other visits. They can number thousands, passed as four parallel arrays. `= ANY`
+# would scan them for every visit; a bare IN becomes a semi-join that PostgreSQL may re-run
+# per visit inside the LATERAL loaders. Wrapped in IS TRUE (same truth: no column of either
+# side is ever null) the IN stays a hashed SubPlan: the arrays are hashed once per statement
+# and each visit costs one probe. The arrays are unnested in the select list (in lockstep,
+# equal lengths) rather than by `FROM unnest(a, b, c, d)`, which materializes each array in
+# a tuplestore first (1 to 1.5 ms more per statement for a busy trucker's 7,600 visits).
 TRUCKER_RULE = (
     "((cv.equipment_reference, cv.unlocode, cv.smdg_code, cv.direction) IN ("
-    "SELECT e, u, s, d FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::text[])"
-    " AS a(e, u, s, d))) IS TRUE"
+    "SELECT unnest({0}::text[]), unnest({1}::text[]), unnest({2}::text[]),"
+    " unnest({3}::text[]))) IS TRUE"
 )
 TERMINAL_RULE = "cv.unlocode = {0}::text AND cv.smdg_code = {1}::text"
 
@@ -83,8 +85,9 @@ def cargo_rule(
     if kind is OrganizationKind.BCO and principal.organization_code:
         return Rule(BCO_RULE, (principal.organization_code,))
     if kind is OrganizationKind.TRUCKER and appointment_visits:
-        # Four parallel arrays, one per column of the (deduplicated, ordered) visit keys.
-        arrays = zip(*sorted(set(appointment_visits)), strict=True)
+        # Four parallel arrays, one per column of the visit keys (order and duplicates are
+        # irrelevant to the hashed IN, so neither is spent on).
+        arrays = zip(*appointment_visits, strict=True)
         return Rule(TRUCKER_RULE, tuple(list(array) for array in arrays))
     if (
         kind is OrganizationKind.TERMINAL

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import httpx
 
+from graph.state import AppState
 from resolvers.paging import Page
 from resolvers.principal import OrganizationKind, Principal
-from resolvers.sources import Pool
+from resolvers.sources import Pool, SourcePools
 from tests.conftest import Api, SqlCounter
 
 Row = asyncpg.Record
@@ -148,3 +151,46 @@ async def all_rows(
         if len(page) <= size:
             return rows
         after = key(page[size - 1])
+
+
+# --- The audit trail ---------------------------------------------------------------------------
+
+BY_OPERATION = """
+SELECT organization_code, subject, operation_name, fields, rows_counted, denials::text
+FROM community.audit_event WHERE operation_name = $1 ORDER BY id
+"""
+
+
+def unique_name(prefix: str) -> str:
+    """An operation name no other request of the session uses."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+async def post_named(
+    api: Api,
+    name: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> httpx.Response:
+    """A request whose document names its operation `name` and says so in `operationName`."""
+    assert f"query {name}" in query
+    body: dict[str, Any] = {"query": query, "operationName": name}
+    if variables is not None:
+        body["variables"] = variables
+    headers = {"Accept": "application/graphql-response+json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return await api.client.post("/graphql", json=body, headers=headers)
+
+
+async def flush_audit(app_client: httpx.AsyncClient) -> None:
+    """Wait until the audit writer has stored every record submitted so far."""
+    transport = app_client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    state: AppState = transport.app.state.harborgraph  # type: ignore[attr-defined]
+    await state.audit.flush()
+
+
+async def audit_rows(pools: SourcePools, name: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in await pools["community"].fetch(BY_OPERATION, name)]

@@ -8,59 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from graph.state import AppState
 from resolvers.sources import SourcePools
 from tests.conftest import Api, Tokens
-
-BY_OPERATION = """
-SELECT organization_code, subject, operation_name, fields, rows_counted, denials::text
-FROM community.audit_event WHERE operation_name = $1 ORDER BY id
-"""
-
-
-def unique_name(prefix: str) -> str:
-    """An operation name no other request of the session uses."""
-    return f"{prefix}{uuid.uuid4().hex[:12]}"
+from tests.helpers import audit_rows, flush_audit, post_named, unique_name
 
 
 def consignee_query(name: str) -> str:
     return f"query {name}($n: String!) {{ container(number: $n) {{ number consignee }} }}"
-
-
-async def post_named(
-    api: Api,
-    name: str,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    token: str | None = None,
-) -> httpx.Response:
-    """A request whose document names its operation `name` and says so in `operationName`."""
-    assert f"query {name}" in query
-    body: dict[str, Any] = {"query": query, "operationName": name}
-    if variables is not None:
-        body["variables"] = variables
-    headers = {"Accept": "application/graphql-response+json"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    return await api.client.post("/graphql", json=body, headers=headers)
-
-
-async def flush_audit(app_client: httpx.AsyncClient) -> None:
-    """Wait until the audit writer has stored every record submitted so far."""
-    transport = app_client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    state: AppState = transport.app.state.harborgraph  # type: ignore[attr-defined]
-    await state.audit.flush()
-
-
-async def audit_rows(pools: SourcePools, name: str) -> list[dict[str, Any]]:
-    return [dict(r) for r in await pools["community"].fetch(BY_OPERATION, name)]
 
 
 async def _own_container(pools: SourcePools, scac: str) -> str:
@@ -181,3 +140,16 @@ async def test_port_authority_reads_the_trail(
             "denials": {"Query.auditEvents": 1},
         }
     ]
+
+
+async def test_operation_named_only_in_the_document_is_recorded(
+    api: Api, app_client: httpx.AsyncClient, tokens: Tokens, seeded_pools: SourcePools
+) -> None:
+    name = unique_name("DocumentOnly")
+    number = await _own_container(seeded_pools, "MSCU")
+    token = tokens.mint("MSCU", "cargo:read")
+    response = await api.post(consignee_query(name), {"n": number}, token)
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    await flush_audit(app_client)
+    rows = await audit_rows(seeded_pools, name)
+    assert [(r["organization_code"], r["fields"]) for r in rows] == [("MSCU", [])]

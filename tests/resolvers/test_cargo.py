@@ -20,7 +20,7 @@ from resolvers.cargo import (
     cargo_rule,
     event_type_code,
 )
-from resolvers.gate import appointment_equipment
+from resolvers.gate import appointment_visits
 from resolvers.migrate import migrate
 from resolvers.paging import Page
 from resolvers.principal import ANONYMOUS, OrganizationKind, Principal
@@ -37,10 +37,10 @@ CUSTOMS = principal(Kind.CUSTOMS, "CBP")
 
 async def rule_of(pools: SourcePools, who: Principal) -> Rule:
     """The rule as the request context builds it (a trucker's from its appointments)."""
-    equipment = None
+    visits = None
     if who.kind is Kind.TRUCKER and who.scac is not None:
-        equipment = await appointment_equipment(pools["gate"], who.scac)
-    return cargo_rule(who, equipment)
+        visits = await appointment_visits(pools["gate"], who.scac)
+    return cargo_rule(who, visits)
 
 
 async def loaders(pools: SourcePools, who: Principal) -> tuple[CargoLoaders, CountingPool]:
@@ -53,6 +53,19 @@ async def loaders(pools: SourcePools, who: Principal) -> tuple[CargoLoaders, Cou
     return CargoLoaders(cast(Pool, counting), provide), counting
 
 
+# A trucker's visits: those it holds a live (not cancelled) appointment for, at their terminal,
+# with a move of their direction (the empty return ends an import, the empty pickup starts an
+# export). Written as one correlated EXISTS (the code hashes the gate source's keys).
+TRUCKER_VISITS = """
+    SELECT cv.* FROM cargo.container_visit cv
+    WHERE EXISTS (SELECT 1 FROM gate.appointment a
+                  WHERE a.trucker_scac = $1
+                    AND a.status <> 'CANCELLED'
+                    AND a.equipment_reference = cv.equipment_reference
+                    AND a.unlocode = cv.unlocode AND a.smdg_code = cv.smdg_code
+                    AND (a.move_type IN ('IMPORT_PICKUP', 'EMPTY_RETURN'))
+                        = (cv.direction = 'IMPORT'))"""
+
 # Visible visits per kind, written with joins (the code uses IN-subqueries).
 VISIBLE_VISITS = {
     Kind.CARRIER: "SELECT cv.* FROM cargo.container_visit cv WHERE cv.carrier_scac = $1",
@@ -61,11 +74,7 @@ VISIBLE_VISITS = {
         JOIN cargo.shipment_party sp
           ON sp.transport_document_reference = cv.transport_document_reference
         WHERE sp.organization_code = $1""",
-    Kind.TRUCKER: """
-        SELECT cv.* FROM cargo.container_visit cv
-        WHERE EXISTS (SELECT 1 FROM gate.appointment a
-                      WHERE a.equipment_reference = cv.equipment_reference
-                        AND a.trucker_scac = $1)""",
+    Kind.TRUCKER: TRUCKER_VISITS,
     Kind.TERMINAL: """
         SELECT cv.* FROM cargo.container_visit cv
         WHERE cv.unlocode || '-' || cv.smdg_code = $1""",
@@ -136,8 +145,13 @@ def test_rule_values_are_parameters_never_sql() -> None:
     sql, args = rule.bind("SELECT 1 FROM cargo.container_visit cv WHERE x = $1 AND /*rule*/", 7)
     assert sql.endswith("AND (cv.carrier_scac = $2::text)")
     assert args == (7, "MSCU")
-    trucker = cargo_rule(principal(Kind.TRUCKER, "T", scac="TRKA"), ["B", "A", "B"])
-    assert trucker.args == (["A", "B"],)
+    visits = [("B", "USLAX", "APMT", "IMPORT"), ("A", "USLGB", "TTI", "EXPORT")]
+    trucker = cargo_rule(principal(Kind.TRUCKER, "T", scac="TRKA"), visits)
+    assert trucker.args == (["B", "A"], ["USLAX", "USLGB"], ["APMT", "TTI"], ["IMPORT", "EXPORT"])
+    assert not any(value in trucker.predicate for visit in visits for value in visit)
+    sql, args = trucker.bind("SELECT 1 FROM cargo.container_visit cv WHERE x = $1 AND /*rule*/", 7)
+    assert "unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[])" in sql
+    assert args == (7, *trucker.args)
 
 
 @pytest.mark.parametrize(
@@ -173,6 +187,90 @@ async def partner_of_kind(pools: SourcePools, kind: OrganizationKind) -> Princip
         terminal_unlocode=row["terminal_unlocode"],
         terminal_smdg_code=row["terminal_smdg_code"],
     )
+
+
+# A box a trucker moved for an import (pickup or empty return) and nothing else, that later
+# left on another shipper's export bill of lading with events of its own: the trucker sees
+# exactly one of its visits and no visit of that export document.
+SEEN_BY_TRUCKERS = """
+SELECT DISTINCT a.trucker_scac, cv.id, cv.equipment_reference, cv.transport_document_reference
+FROM gate.appointment a
+JOIN cargo.container_visit cv
+  ON cv.equipment_reference = a.equipment_reference
+ AND cv.unlocode = a.unlocode AND cv.smdg_code = a.smdg_code
+ AND (a.move_type IN ('IMPORT_PICKUP', 'EMPTY_RETURN')) = (cv.direction = 'IMPORT')
+WHERE a.status <> 'CANCELLED'
+"""
+IMPORT_THEN_FOREIGN_EXPORT = f"""
+WITH seen AS ({SEEN_BY_TRUCKERS})
+SELECT s.trucker_scac, s.equipment_reference,
+       imp.id AS import_id, imp.port_call_id AS import_call,
+       imp.transport_document_reference AS import_document,
+       ex.id AS export_id, ex.port_call_id AS export_call,
+       ex.transport_document_reference AS export_document
+FROM seen s
+JOIN cargo.container_visit imp ON imp.id = s.id AND imp.direction = 'IMPORT'
+JOIN cargo.container_visit ex
+  ON ex.equipment_reference = s.equipment_reference AND ex.direction = 'EXPORT'
+ AND ex.updated_at > imp.updated_at
+WHERE imp.transport_document_reference IS NOT NULL
+  AND ex.transport_document_reference IS NOT NULL
+  AND (SELECT count(*) FROM seen o WHERE o.trucker_scac = s.trucker_scac
+         AND o.equipment_reference = s.equipment_reference) = 1
+  AND NOT EXISTS (SELECT 1 FROM seen o WHERE o.trucker_scac = s.trucker_scac
+                    AND o.transport_document_reference = ex.transport_document_reference)
+  AND EXISTS (SELECT 1 FROM cargo.event e WHERE e.equipment_reference = ex.equipment_reference
+                AND e.port_call_id = ex.port_call_id AND e.retracted_at IS NULL)
+  AND s.trucker_scac LIKE $1
+ORDER BY s.trucker_scac, s.equipment_reference
+LIMIT 1
+"""
+
+
+async def test_an_import_appointment_does_not_expose_the_boxs_later_export(
+    seeded_pools: SourcePools,
+) -> None:
+    case = await seeded_pools["cargo"].fetchrow(IMPORT_THEN_FOREIGN_EXPORT, "%")
+    assert case is not None, "the seed reuses an imported box for another shipper's export"
+    number = case["equipment_reference"]
+    cargo, _ = await loaders(seeded_pools, principal(Kind.TRUCKER, scac=case["trucker_scac"]))
+    # The box is its import visit, though the export visit is the latest.
+    box = await cargo.container_by_number.load(number)
+    assert box is not None
+    assert (box["id"], box["direction"]) == (case["import_id"], "IMPORT")
+    listed = await cargo.container_page(
+        ContainerCriteria(transport_document_reference=case["export_document"]), 100, None
+    )
+    assert listed.items == []
+    # The export shipment does not exist for it; the import shipment does.
+    shipments = await cargo.shipment_by_transport_document_reference.load_many(
+        [case["import_document"], case["export_document"]]
+    )
+    assert [None if r is None else r["transport_document_reference"] for r in shipments] == [
+        case["import_document"],
+        None,
+    ]
+    # The box's events are the import visit's only; the export document's feed is empty.
+    expected = await seeded_pools["cargo"].fetch(
+        "SELECT event_id FROM cargo.event WHERE equipment_reference = $1 AND port_call_id = $2 "
+        "AND retracted_at IS NULL ORDER BY event_datetime DESC, event_id",
+        number,
+        case["import_call"],
+    )
+    events = await cargo.events_by_equipment_reference.load((number, 1000, None))
+    assert expected
+    assert [r["event_id"] for r, _ in events.items] == [r["event_id"] for r in expected]
+    assert {r["port_call_id"] for r, _ in events.items} == {case["import_call"]}
+    feed = await cargo.event_page(
+        EventCriteria(transport_document_reference=case["export_document"]), 100, None
+    )
+    assert feed.items == []
+    everything, _ = await loaders(seeded_pools, CUSTOMS)
+    assert (
+        await everything.event_page(
+            EventCriteria(transport_document_reference=case["export_document"]), 100, None
+        )
+    ).items
 
 
 # --- Containers by number and by port call -------------------------------------------------
@@ -423,6 +521,66 @@ async def test_an_event_tied_to_no_visit_is_seen_only_by_who_sees_every_visit(
         "MSCU": ([1], [1]),
         "MAEU": ([2], [2]),
         "CBP": ([2, 3, 1], [1, 3, 2]),  # latest first; oldest created first
+    }
+
+
+# The two leases of TWO_LEASES (an import visit, then an export visit, both at USLAX APMT)
+# and appointments for them: cancelled ones, one at another terminal, live ones of each move.
+TRUCKER_APPOINTMENTS = """
+INSERT INTO gate.appointment (appointment_reference, trucker_scac, unlocode, smdg_code,
+    equipment_reference, move_type, window_start, window_end, status, created_at)
+SELECT 'APMT' || lpad(n::text, 8, '0'), t, 'USLAX', s, 'MSCU1234565', m,
+       '2026-01-01T08:00:00Z'::timestamptz + n * interval '1 day',
+       '2026-01-01T09:00:00Z'::timestamptz + n * interval '1 day', st, '2025-12-31T00:00:00Z'
+FROM (VALUES
+    (1, 'CNCL', 'APMT', 'IMPORT_PICKUP', 'CANCELLED'),
+    (2, 'CNCL', 'APMT', 'EMPTY_RETURN', 'CANCELLED'),
+    (3, 'CNCL', 'APMT', 'EMPTY_PICKUP', 'CANCELLED'),
+    (4, 'CNCL', 'APMT', 'EXPORT_DROPOFF', 'CANCELLED'),
+    (5, 'IMPP', 'APMT', 'IMPORT_PICKUP', 'MISSED'),
+    (6, 'EMRT', 'APMT', 'EMPTY_RETURN', 'COMPLETED'),
+    (7, 'EMRT', 'APMT', 'EXPORT_DROPOFF', 'CANCELLED'),
+    (8, 'EMPK', 'APMT', 'EMPTY_PICKUP', 'COMPLETED'),
+    (9, 'ELSW', 'TTI', 'IMPORT_PICKUP', 'COMPLETED'),
+    (10, 'ELSW', 'TTI', 'EXPORT_DROPOFF', 'SCHEDULED')
+) AS v(n, t, s, m, st)
+"""
+
+
+async def test_a_trucker_sees_the_visit_of_each_live_appointment_and_nothing_for_cancelled(
+    empty_database: str,
+) -> None:
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await migrate(conn, ["cargo", "gate"])
+        await conn.execute(TWO_LEASES)
+        await conn.execute(TRUCKER_APPOINTMENTS)
+    finally:
+        await conn.close()
+    pool: Pool = await asyncpg.create_pool(empty_database, min_size=1, max_size=2)
+    seen: dict[str, tuple[int | None, list[int], list[int], list[int]]] = {}
+    try:
+        pools = SourcePools({"cargo": pool, "gate": pool})
+        for scac in ("CNCL", "IMPP", "EMRT", "EMPK", "ELSW"):
+            cargo, _ = await loaders(pools, principal(Kind.TRUCKER, scac=scac))
+            box = await cargo.container_by_number.load("MSCU1234565")
+            page = await cargo.container_page(ContainerCriteria(), 10, None)
+            events = await cargo.events_by_equipment_reference.load(("MSCU1234565", 10, None))
+            feed = await cargo.event_page(EventCriteria(), 10, None)
+            seen[scac] = (
+                None if box is None else box["id"],
+                [r["id"] for r, _ in page.items],
+                [r["event_id"].int for r, _ in events.items],
+                [r["event_id"].int for r, _ in feed.items],
+            )
+    finally:
+        await pool.close()
+    assert seen == {
+        "CNCL": (None, [], [], []),  # cancelled appointments grant nothing
+        "IMPP": (1, [1], [1], [1]),  # a missed import pickup: the import visit
+        "EMRT": (1, [1], [1], [1]),  # the empty return ends the import, not the export after it
+        "EMPK": (2, [2], [2], [2]),  # the empty pickup starts the export
+        "ELSW": (None, [], [], []),  # appointments at another terminal
     }
 
 

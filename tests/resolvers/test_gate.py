@@ -11,6 +11,7 @@ from typing import Any, cast
 import asyncpg
 
 from resolvers import gate, paging
+from resolvers.migrate import migrate
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING
 from resolvers.sources import Pool, SourcePools
@@ -145,20 +146,70 @@ async def test_equipment_filter_and_kinds_that_see_nothing(seeded_pools: SourceP
         assert await gate.appointments_page(pool, rule, gate.AppointmentFilter(), 10, None) == []
 
 
-async def test_appointment_equipment_is_the_distinct_boxes_of_a_trucker(
+# The visit a move serves, written as a join (the code computes it with a CASE).
+LIVE_APPOINTMENT_VISITS = """
+SELECT DISTINCT a.equipment_reference, a.unlocode, a.smdg_code, m.direction
+FROM gate.appointment a
+JOIN (VALUES ('IMPORT_PICKUP', 'IMPORT'), ('EMPTY_RETURN', 'IMPORT'),
+             ('EXPORT_DROPOFF', 'EXPORT'), ('EMPTY_PICKUP', 'EXPORT')) AS m(move_type, direction)
+  ON m.move_type = a.move_type
+WHERE a.trucker_scac = $1 AND a.equipment_reference IS NOT NULL
+  AND a.status IN ('SCHEDULED', 'ARRIVED', 'COMPLETED', 'MISSED')
+"""
+
+
+async def test_appointment_visits_are_the_distinct_live_visits_of_a_trucker(
     seeded_pools: SourcePools,
 ) -> None:
     pool = seeded_pools["gate"]
     scac = await busiest_trucker(pool)
-    expected = await pool.fetch(
-        "SELECT equipment_reference FROM gate.appointment WHERE trucker_scac = $1 "
-        "AND equipment_reference IS NOT NULL GROUP BY 1 ORDER BY 1",
-        scac,
-    )
-    got = await gate.appointment_equipment(pool, scac)
-    assert got == [r["equipment_reference"] for r in expected]
+    expected = sorted(tuple(r) for r in await pool.fetch(LIVE_APPOINTMENT_VISITS, scac))
+    got = await gate.appointment_visits(pool, scac)
+    assert sorted(got) == expected
     assert len(got) == len(set(got)) > 0
-    assert await gate.appointment_equipment(pool, "ZZZZ") == []
+    assert {d for *_, d in got} == {"IMPORT", "EXPORT"}
+    # Some box it moves for two of its visits: one key per visit, not one per box.
+    assert len({number for number, *_ in got}) < len(got)
+    assert await gate.appointment_visits(pool, "ZZZZ") == []
+
+
+# One trucker's appointments for three boxes: what each status and move grants.
+APPOINTMENTS = """
+INSERT INTO gate.appointment (appointment_reference, trucker_scac, unlocode, smdg_code,
+    equipment_reference, move_type, window_start, window_end, status, created_at)
+SELECT 'APMT' || lpad(n::text, 8, '0'), t, 'USLAX', s, e, m,
+       '2026-03-01T08:00:00Z'::timestamptz + n * interval '1 hour',
+       '2026-03-01T09:00:00Z'::timestamptz + n * interval '1 hour', st, '2026-02-28T00:00:00Z'
+FROM (VALUES
+    (1, 'TRKA', 'APMT', 'MSCU1234565', 'IMPORT_PICKUP', 'CANCELLED'),
+    (2, 'TRKA', 'APMT', 'MSCU1234565', 'EMPTY_RETURN', 'CANCELLED'),
+    (3, 'TRKA', 'APMT', 'MAEU1234560', 'IMPORT_PICKUP', 'MISSED'),
+    (4, 'TRKA', 'APMT', 'MAEU1234560', 'IMPORT_PICKUP', 'COMPLETED'),
+    (5, 'TRKA', 'APMT', 'MAEU1234560', 'EMPTY_RETURN', 'COMPLETED'),
+    (6, 'TRKA', 'TTI', 'MAEU1234560', 'EMPTY_PICKUP', 'ARRIVED'),
+    (7, 'TRKA', 'TTI', 'MAEU1234560', 'EXPORT_DROPOFF', 'SCHEDULED'),
+    (8, 'TRKA', 'APMT', NULL, 'EMPTY_PICKUP', 'SCHEDULED'),
+    (9, 'TRKB', 'APMT', 'MSCU1234565', 'EXPORT_DROPOFF', 'COMPLETED')
+) AS v(n, t, s, e, m, st)
+"""
+
+
+async def test_a_cancelled_appointment_is_no_visit_and_moves_give_the_visit_direction(
+    empty_database: str,
+) -> None:
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await migrate(conn, ["gate"])
+        await conn.execute(APPOINTMENTS)
+        visits = await gate.appointment_visits(cast(Pool, conn), "TRKA")
+        other = await gate.appointment_visits(cast(Pool, conn), "TRKB")
+    finally:
+        await conn.close()
+    assert sorted(visits) == [
+        ("MAEU1234560", "USLAX", "APMT", "IMPORT"),  # pickup, missed or not, and empty return
+        ("MAEU1234560", "USLAX", "TTI", "EXPORT"),  # empty pickup and export drop-off
+    ]
+    assert other == [("MSCU1234565", "USLAX", "APMT", "EXPORT")]
 
 
 # --- Gate transactions ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tests.helpers import (
     source_statements,
     walk,
 )
+from tests.resolvers.test_cargo import IMPORT_THEN_FOREIGN_EXPORT, TRUCKER_VISITS
 
 Row = asyncpg.Record
 COMMERCIAL_FIELDS = ("grossWeightKg", "commodity", "hsCode", "shipper", "consignee", "seals")
@@ -187,13 +188,11 @@ async def test_trucker_sees_availability_and_holds_of_its_appointment_containers
 ) -> None:
     scac, token = tokens.partner("TRUCKER")
     row = await seeded_pools["cargo"].fetchrow(
-        """
+        f"""
         SELECT v.* FROM (
-            SELECT cv.*, row_number() OVER (
+            SELECT visible.*, row_number() OVER (
                 PARTITION BY equipment_reference ORDER BY updated_at DESC, id DESC) AS n
-            FROM cargo.container_visit cv
-            WHERE cv.equipment_reference IN (
-                SELECT equipment_reference FROM gate.appointment WHERE trucker_scac = $1)
+            FROM ({TRUCKER_VISITS}) visible
         ) v
         WHERE v.n = 1 AND EXISTS (SELECT 1 FROM cargo.hold h WHERE h.container_visit_id = v.id)
         ORDER BY v.equipment_reference LIMIT 1
@@ -256,6 +255,56 @@ async def test_trucker_sees_availability_and_holds_of_its_appointment_containers
     assert await api.data(
         TRUCKER_VIEW.replace("holds {", "x: holds {"), {"number": other}, token
     ) == {"container": None}
+
+
+async def test_a_trucker_reads_the_import_it_moved_not_the_boxs_next_export(
+    api: Any, tokens: Any, seeded_pools: SourcePools
+) -> None:
+    """One appointment for a box's import visit gives that visit, never its later export
+    under another shipper's bill of lading: not the container, shipment, nor their events."""
+    scac, token = tokens.partner("TRUCKER")
+    case = await seeded_pools["cargo"].fetchrow(IMPORT_THEN_FOREIGN_EXPORT, scac)
+    assert case is not None, "the seed gives this trucker an import box later exported"
+    import_events = await seeded_pools["cargo"].fetch(
+        "SELECT event_id FROM cargo.event WHERE equipment_reference = $1 AND port_call_id = $2 "
+        "AND retracted_at IS NULL ORDER BY event_datetime DESC, event_id",
+        case["equipment_reference"],
+        case["import_call"],
+    )
+    query = """
+    query($number: String!, $export: String!) {
+      container(number: $number) {
+        number direction transportDocumentReference
+        shipment { transportDocumentReference }
+        events(first: 100) { nodes { eventID } }
+      }
+      exportShipment: shipment(transportDocumentReference: $export) { carrier }
+      exportBoxes: containers(filter: {transportDocumentReference: $export}) {
+        nodes { number }
+      }
+      exportEvents: events(first: 100, filter: {transportDocumentReference: $export}) {
+        nodes { eventID }
+      }
+    }
+    """
+    variables = {"number": case["equipment_reference"], "export": case["export_document"]}
+    data = await api.data(query, variables, token)
+    assert data == {
+        "container": {
+            "number": case["equipment_reference"],
+            "direction": "IMPORT",
+            "transportDocumentReference": case["import_document"],
+            "shipment": {"transportDocumentReference": case["import_document"]},
+            "events": {"nodes": [{"eventID": str(e["event_id"])} for e in import_events]},
+        },
+        "exportShipment": None,
+        "exportBoxes": {"nodes": []},
+        "exportEvents": {"nodes": []},
+    }
+    _, customs = tokens.partner("CUSTOMS")
+    seen_by_customs = await api.data(query, variables, customs)
+    assert seen_by_customs["container"]["transportDocumentReference"] == case["export_document"]
+    assert seen_by_customs["exportEvents"]["nodes"]
 
 
 async def test_customs_reads_hold_remarks(api: Any, tokens: Any, seeded_pools: SourcePools) -> None:

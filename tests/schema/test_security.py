@@ -15,16 +15,19 @@ import pytest
 
 from resolvers.sources import SourcePools
 from schema.pagination import encode_cursor
-from tests.graph.test_audit import audit_rows, flush_audit, post_named, unique_name
 from tests.helpers import (
     BAD_USER_INPUT,
     PAGE_SIZES,
     UNAUTHORIZED,
     answer,
+    audit_rows,
+    flush_audit,
     global_id,
     iso,
     page_costs,
+    post_named,
     refused,
+    unique_name,
     walk,
 )
 

@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api, SqlCounter, Tokens
-from tests.graph.test_audit import flush_audit
-from tests.helpers import page_costs
+from tests.helpers import flush_audit, page_costs
 
 EVERYTHING = [
     "vessel:read",
