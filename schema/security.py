@@ -39,9 +39,7 @@ RESTRICTED_ADVISORY = "Advisory[tlp=AMBER|RED]"
 def audit_restricted(info: Info, rows: Iterable[Any]) -> None:
     """Count the restricted advisories an answer carries into the request's audit record."""
     count = sum(1 for row in rows if row["tlp"] in RESTRICTED_TLPS)
-    if count:
-        read = info.context.access.read
-        read[RESTRICTED_ADVISORY] = read.get(RESTRICTED_ADVISORY, 0) + count
+    info.context.access.note_rows(RESTRICTED_ADVISORY, count)
 
 
 def parse_short_uuid(value: Any) -> uuid.UUID:
