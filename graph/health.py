@@ -10,7 +10,6 @@ from starlette.responses import JSONResponse
 
 from graph.state import AppState
 from resolvers.migrate import MigrationError, pending
-from resolvers.sources import SOURCES
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -18,12 +17,9 @@ async def healthz(_request: Request) -> JSONResponse:
 
 
 async def _pending(state: AppState) -> list[str]:
-    grouped: dict[int, list[str]] = {}
-    for source in SOURCES:
-        grouped.setdefault(id(state.pools[source]), []).append(source)
     missing: list[str] = []
-    for sources in grouped.values():
-        async with state.pools[sources[0]].acquire() as conn:
+    for pool, sources in state.pools.by_database():
+        async with pool.acquire() as conn:
             missing += await pending(conn, sources)
     return missing
 

@@ -31,5 +31,12 @@ class SourcePools:
         return self.pools[source]
 
     def distinct(self) -> list[Pool]:
-        unique: dict[int, Pool] = {id(p): p for p in self.pools.values()}
-        return list(unique.values())
+        return [pool for pool, _ in self.by_database()]
+
+    def by_database(self) -> list[tuple[Pool, list[str]]]:
+        """Each distinct pool with the sources it serves, in migration order."""
+        grouped: dict[int, tuple[Pool, list[str]]] = {}
+        for source in SOURCES:
+            pool = self.pools[source]
+            grouped.setdefault(id(pool), (pool, []))[1].append(source)
+        return list(grouped.values())

@@ -86,11 +86,10 @@ def _by_database(
     pools: SourcePools, tables: dict[str, list[Table]]
 ) -> list[tuple[Pool, list[Table]]]:
     """Tables per database, so each database is loaded in one transaction: all or nothing."""
-    groups: dict[int, tuple[Pool, list[Table]]] = {}
-    for source in SOURCES:
-        pool = pools[source]
-        groups.setdefault(id(pool), (pool, []))[1].extend(tables[source])
-    return list(groups.values())
+    return [
+        (pool, [t for source in sources for t in tables[source]])
+        for pool, sources in pools.by_database()
+    ]
 
 
 async def is_seeded(pools: SourcePools) -> bool:
