@@ -62,7 +62,10 @@ def _classified(error: GraphQLError) -> GraphQLError:
         message = "an argument holds a value that cannot be stored or compared (out of range or invalid characters)"
         return _rebuilt(error, message, BAD_USER_INPUT)
     if isinstance(original, ValueError) and error.path is None:
-        return _rebuilt(error, error.message, "GRAPHQL_VALIDATION_FAILED")  # e.g. a 5,000-digit Int
+        # e.g. an Int literal of 5,000 digits; Python's own message speaks of its internals
+        return _rebuilt(
+            error, "the document holds a literal that cannot be read", "GRAPHQL_VALIDATION_FAILED"
+        )
     if not _expected(original):
         return _internal(error)
     if error.path is None and not (error.extensions or {}).get("code"):

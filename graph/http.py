@@ -80,7 +80,10 @@ def authorization(request: Request) -> str | None:
 
 
 async def read_post(request: Request) -> GraphQLRequest:
-    _check_content_type(request.headers.get("content-type", ""))
+    content_types = request.headers.getlist("content-type")
+    if len(content_types) > 1:
+        raise BadRequest(400, "send a single Content-Type header")
+    _check_content_type(content_types[0] if content_types else "")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise BadRequest(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")

@@ -13,7 +13,8 @@ from strawberry.scalars import JSON
 
 from resolvers.community import OrgRecord, audit_page
 from schema.context import Info
-from schema.pagination import After, Connection, First, bad_cursor, page_request, rows_connection
+from schema.inputs import cursor_key, parse_instant, parse_int
+from schema.pagination import After, Connection, First, page_request, rows_connection
 from schema.permissions import scopes
 from schema.scopes import Scope
 
@@ -86,11 +87,7 @@ class AuditEvent:
         )
 
 
-def _audit_cursor(key: list[Any]) -> tuple[datetime.datetime, int]:
-    try:
-        return datetime.datetime.fromisoformat(key[0]), int(key[1])
-    except (TypeError, ValueError):
-        raise bad_cursor() from None
+AUDIT_KEY = (parse_instant, parse_int)
 
 
 def _audit_key(row: Any) -> tuple[Any, ...]:
@@ -127,8 +124,8 @@ class CommunityQuery:
     async def audit_events(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[AuditEvent] | None:
-        request = page_request(first, after, 2, info.context.max_page_size)
-        cursor = None if request.after is None else _audit_cursor(request.after)
+        request = page_request(first, after, len(AUDIT_KEY), info.context.max_page_size)
+        cursor = cursor_key(request.after, AUDIT_KEY)
         rows = await audit_page(info.context.pools["community"], request.size, cursor)
         return rows_connection(rows, request, _audit_key, AuditEvent.from_row)
 

@@ -9,6 +9,8 @@ events(first: 100) } }` could answer a million objects and is refused, the carri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -16,8 +18,11 @@ from graphql import (
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
+    Node,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
@@ -29,7 +34,7 @@ MAX_OBJECTS = 50_000
 DEFAULT_PAGE = 20
 VARIABLE_PAGE = 100  # a variable may ask for the server's maximum page
 
-Composite = GraphQLObjectType | GraphQLInterfaceType
+Composite = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
 
 
 def _page(node: FieldNode) -> int:
@@ -40,37 +45,47 @@ def _page(node: FieldNode) -> int:
     return DEFAULT_PAGE
 
 
-class PageBudget(ValidationRule):
-    def __init__(self, context: ValidationContext) -> None:
-        super().__init__(context)
-        self.fragments = {
-            f.name.value: f
-            for f in context.document.definitions
-            if isinstance(f, FragmentDefinitionNode)
-        }
+class PageCost:
+    """Counts what the pages under a selection set could return (fragments followed once)."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]):
+        self.schema = schema
+        self.fragments = fragments
 
     def _type(self, name: str | None, fallback: Composite) -> Composite:
-        found = self.context.schema.get_type(name) if name else None
+        found = self.schema.get_type(name) if name else None
         return found if isinstance(found, Composite) else fallback
 
     def _field_cost(
         self, node: FieldNode, parent: Composite, outer: int, seen: frozenset[str]
     ) -> int:
-        definition = parent.fields.get(node.name.value)
+        fields = getattr(parent, "fields", {})  # a union has none of its own
+        definition = fields.get(node.name.value)
         if definition is None or node.selection_set is None:
             return 0
         paged = "first" in definition.args
         within = outer * _page(node) if paged else outer
         returned = get_named_type(definition.type)
         inner = (
-            self._cost(node.selection_set, returned, within, seen)
+            self.cost(node.selection_set, returned, within, seen)
             if isinstance(returned, Composite)
             else 0
         )
         return (within if paged else 0) + inner
 
-    def _cost(
-        self, selections: SelectionSetNode, parent: Composite, outer: int, seen: frozenset[str]
+    def _spread_cost(self, name: str, parent: Composite, outer: int, seen: frozenset[str]) -> int:
+        fragment = self.fragments.get(name)
+        if fragment is None or name in seen:
+            return 0
+        fragment_type = self._type(fragment.type_condition.name.value, parent)
+        return self.cost(fragment.selection_set, fragment_type, outer, seen | {name})
+
+    def cost(
+        self,
+        selections: SelectionSetNode,
+        parent: Composite,
+        outer: int = 1,
+        seen: frozenset[str] = frozenset(),
     ) -> int:
         total = 0
         for selection in selections.selections:
@@ -80,29 +95,37 @@ class PageBudget(ValidationRule):
                 condition = (
                     selection.type_condition.name.value if selection.type_condition else None
                 )
-                total += self._cost(
+                total += self.cost(
                     selection.selection_set, self._type(condition, parent), outer, seen
                 )
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
-                    fragment_type = self._type(fragment.type_condition.name.value, parent)
-                    total += self._cost(
-                        fragment.selection_set, fragment_type, outer, seen | {selection.name.value}
-                    )
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self._spread_cost(selection.name.value, parent, outer, seen)
         return total
+
+
+def over_budget(cost: int, node: Node | None = None) -> GraphQLError:
+    return GraphQLError(
+        f"the query's pages could return {cost:,} objects, more than {MAX_OBJECTS:,}: "
+        "ask for smaller pages",
+        node,
+        extensions={"code": "BAD_USER_INPUT"},
+    )
+
+
+class PageBudget(ValidationRule):
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        fragments = {
+            f.name.value: f
+            for f in context.document.definitions
+            if isinstance(f, FragmentDefinitionNode)
+        }
+        self.pages = PageCost(context.schema, fragments)
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_args: object) -> None:
         root = self.context.schema.query_type
         if root is None or node.operation.value != "query":
             return
-        cost = self._cost(node.selection_set, root, 1, frozenset())
+        cost = self.pages.cost(node.selection_set, root)
         if cost > MAX_OBJECTS:
-            self.report_error(
-                GraphQLError(
-                    f"the query's pages could return {cost:,} objects, more than {MAX_OBJECTS:,}: "
-                    "ask for smaller pages",
-                    node,
-                    extensions={"code": "BAD_USER_INPUT"},
-                )
-            )
+            self.report_error(over_budget(cost, node))

@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, default_field_resolver
+from graphql import (
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    GraphQLUnionType,
+    default_field_resolver,
+)
 from strawberry.federation.schema_directives import Key
 
+from schema.cost import MAX_OBJECTS, PageCost, over_budget
 from schema.inputs import BAD_USER_INPUT
 
 MAX_KEY_LENGTH = 128
+MAX_REPRESENTATIONS = 1_000
 KeySets = Mapping[str, list[tuple[str, ...]]]
 
 
@@ -57,6 +66,22 @@ def _keyed(index: int, representation: object, keys: KeySets) -> dict[str, Any] 
     return _refusal(index, f"{type_name} needs its key as text: {wanted}")
 
 
+def _within_budget(info: GraphQLResolveInfo[Any], count: int) -> None:
+    """The page budget, now that the number of representations is known."""
+    if count > MAX_REPRESENTATIONS:
+        raise GraphQLError(
+            f"`representations`: at most {MAX_REPRESENTATIONS} a request, got {count}",
+            extensions={"code": BAD_USER_INPUT, "argument": "representations"},
+        )
+    selections = info.field_nodes[0].selection_set
+    entity = info.schema.get_type("_Entity")
+    if selections is None or not isinstance(entity, GraphQLUnionType):
+        return
+    cost = count * PageCost(info.schema, info.fragments).cost(selections, entity)
+    if cost > MAX_OBJECTS:
+        raise over_budget(cost)
+
+
 def install_entity_checks(schema: GraphQLSchema) -> None:
     query = schema.query_type
     assert query is not None
@@ -65,6 +90,7 @@ def install_entity_checks(schema: GraphQLSchema) -> None:
     keys = entity_keys(schema)
 
     def checked(source: Any, info: Any, representations: list[Any]) -> Any:
+        _within_budget(info, len(representations))
         prepared = [_keyed(i, r, keys) for i, r in enumerate(representations)]
         valid = [p for p in prepared if isinstance(p, dict)]
         found = iter(resolve(source, info, representations=valid) if valid else [])

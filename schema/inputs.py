@@ -138,7 +138,8 @@ def parse_text(value: Any) -> str:
 
 
 def parse_string(value: Any) -> str:
-    if not isinstance(value, str):
+    # Printable only: a NUL or a lone surrogate would fail later, in the driver.
+    if not isinstance(value, str) or not value.isprintable():
         raise ValueError("not a string")
     return value
 

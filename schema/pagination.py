@@ -30,6 +30,7 @@ After = Annotated[
 ]
 
 DEFAULT_PAGE_SIZE = 20
+MAX_CURSOR_LENGTH = 512
 
 
 # Cursors are encoded only when asked for: most partner queries select nodes, not cursors.
@@ -80,10 +81,12 @@ def decode_cursor(cursor: str | None, arity: int, argument: str = "after") -> li
     """The key a cursor holds, or a GraphQL error naming the argument."""
     if cursor is None:
         return None
+    if len(cursor) > MAX_CURSOR_LENGTH:  # ours are short: a long one is forged
+        raise bad_cursor(argument)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         key = None
     if not isinstance(key, list) or len(key) != arity:
         raise bad_cursor(argument)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 import pytest
 
@@ -289,3 +291,31 @@ async def test_nul_byte_is_bad_user_input_not_internal(api: Api) -> None:
     (error,) = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["path"] == ["vessels"]
+
+
+async def test_overlong_int_literal_is_a_validation_error(api: Api) -> None:
+    response = await api.post("{ vessels(first: " + "9" * 5000 + ") { nodes { name } } }")
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["message"] == "the document holds a literal that cannot be read"
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_forged_deep_cursor_is_bad_user_input(api: Api) -> None:
+    forged = base64.urlsafe_b64encode(b"[" * 2000 + b"]" * 2000).decode().rstrip("=")
+    response = await api.post(
+        "query($a: String) { vessels(after: $a) { nodes { name } } }", {"a": forged}
+    )
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["path"] == ["vessels"]
+
+
+async def test_two_content_types_are_400(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post(
+        "/graphql",
+        content=b'{"query": "{ me { scopes } }"}',
+        headers=[("Content-Type", "application/json"), ("Content-Type", "text/plain")],
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "send a single Content-Type header"

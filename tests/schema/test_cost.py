@@ -40,3 +40,35 @@ async def test_the_carrier_query_is_within_budget(api: Api, tokens: Tokens) -> N
     token = tokens.mint("CBP", "vessel:read", "cargo:read")
     data = await api.data(CARRIER, token=token)
     assert len(data["portCalls"]["nodes"]) == 24
+
+
+ENTITY_PAGES = """query($r: [_Any!]!) { _entities(representations: $r) {
+    ... on Vessel { portCalls(first: 100) { nodes { id } } } } }"""
+
+
+async def test_entities_count_against_the_budget(
+    api: Api, tokens: Tokens, count_sql: SqlCounter
+) -> None:
+    token = tokens.mint("CBP", "vessel:read")
+    representations = [{"__typename": "Vessel", "imo": "9321483"}] * 501
+    async with count_sql() as counter:
+        response = await api.post(ENTITY_PAGES, {"r": representations}, token)
+    payload = response.json()
+    assert payload["data"] is None
+    (error,) = payload["errors"]
+    assert error["path"] == ["_entities"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert error["message"] == (
+        "the query's pages could return 50,100 objects, more than 50,000: ask for smaller pages"
+    )
+    assert not [s for s in counter.statements if "vessel." in s]
+
+
+async def test_entities_are_capped(api: Api, tokens: Tokens) -> None:
+    token = tokens.mint("CBP", "vessel:read")
+    representations = [{"__typename": "Vessel", "imo": "9321483"}] * 1001
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+    payload = (await api.post(query, {"r": representations}, token)).json()
+    (error,) = payload["errors"]
+    assert error["message"] == "`representations`: at most 1000 a request, got 1001"
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "representations"}
