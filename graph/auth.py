@@ -364,7 +364,7 @@ async def authenticate(
         subject=claims.subject,
         organization_code=organization.code,
         kind=organization.kind,
-        scopes=effective_scopes(organization.kind.value, claims.scopes),
+        scopes=effective_scopes(organization.kind, claims.scopes),
         scac=organization.scac,
         terminal_unlocode=organization.terminal_unlocode,
         terminal_smdg_code=organization.terminal_smdg_code,

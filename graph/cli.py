@@ -14,8 +14,6 @@ import asyncpg
 from graph.settings import Settings, SettingsError, load_settings
 from resolvers.migrate import MigrationError
 
-log = logging.getLogger("harborgraph")
-
 
 def _anchor(value: str) -> datetime.date:
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,7 +15,6 @@ from graph.settings import Settings
 from resolvers.migrate import create_database_if_missing
 from resolvers.sources import SOURCES, Connection, Pool, SourcePools
 
-log = logging.getLogger("harborgraph.database")
 EMBEDDED_DATABASE = "harborgraph"
 
 

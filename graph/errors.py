@@ -43,11 +43,21 @@ def _rebuilt(error: GraphQLError, message: str, code: str) -> GraphQLError:
     )
 
 
-def _internal(error: GraphQLError) -> GraphQLError:
+def incident_logged(path: object, cause: BaseException | bool = True) -> str:
+    """Log an unexpected error (by default the one being handled) under a fresh reference."""
     incident = uuid.uuid4().hex[:12]
-    log.error("unexpected error %s at %s", incident, error.path, exc_info=error.original_error)
+    log.error("unexpected error %s at %s", incident, path, exc_info=cause)
+    return incident
+
+
+def internal_message(incident: str) -> str:
+    return f"Internal server error (reference {incident})"
+
+
+def _internal(error: GraphQLError) -> GraphQLError:
+    incident = incident_logged(error.path, error.original_error or error)
     return GraphQLError(
-        f"Internal server error (reference {incident})",
+        internal_message(incident),
         path=error.path,
         nodes=error.nodes,
         extensions={"code": INTERNAL},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -26,8 +25,6 @@ from graph.settings import Settings
 from resolvers.migrate import migrate
 from resolvers.seed import SeedReport, is_seeded, seed
 from resolvers.sources import Connection
-
-log = logging.getLogger("harborgraph")
 
 
 @dataclass(frozen=True, slots=True)

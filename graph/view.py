@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
-import uuid
-from functools import lru_cache
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, parse
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -16,7 +13,7 @@ from strawberry.types.graphql import OperationType
 
 from graph.audit import audit_record
 from graph.auth import InvalidToken, www_authenticate
-from graph.errors import masked
+from graph.errors import INTERNAL, incident_logged, internal_message, masked
 from graph.graphiql import GRAPHIQL_HTML
 from graph.http import (
     GRAPHQL_RESPONSE,
@@ -30,10 +27,8 @@ from graph.http import (
 )
 from graph.state import AppState
 from resolvers.principal import Principal
-from schema import MAX_TOKENS
+from schema import parse_document
 from schema.context import Context, new_context
-
-log = logging.getLogger("harborgraph.errors")
 
 
 def _json(payload: dict[str, Any], status: int, media_type: str, **headers: str) -> Response:
@@ -78,18 +73,17 @@ def _wants_graphiql(request: Request) -> bool:
     return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
 
 
-@lru_cache(maxsize=256)
-def _operation_names(query: str) -> tuple[str | None, ...]:
+def _operation_names(query: str) -> list[str | None]:
     """The document's operations by name (None for an anonymous one)."""
     try:
-        document = parse(query, max_tokens=MAX_TOKENS)
+        document = parse_document(query)
     except GraphQLError:
-        return (None,)  # execution reports the syntax error itself
-    return tuple(
+        return [None]  # execution reports the syntax error itself
+    return [
         d.name.value if d.name else None
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
-    )
+    ]
 
 
 def _chosen_operation(gql: GraphQLRequest) -> str | None:
@@ -196,7 +190,5 @@ async def graphql_endpoint(request: Request) -> Response:
     except CannotGetOperationTypeError as error:
         return _request_error(_no_operation(error.operation_name), 400, "BAD_REQUEST", media_type)
     except Exception:  # the last line of defence: a JSON 500 with a logged reference
-        incident = uuid.uuid4().hex[:12]
-        log.exception("unexpected error %s", incident)
-        message = f"Internal server error (reference {incident})"
-        return _request_error(message, 500, "INTERNAL_SERVER_ERROR", media_type)
+        message = internal_message(incident_logged(None))
+        return _request_error(message, 500, INTERNAL, media_type)

@@ -346,7 +346,6 @@ EVENT_FILTERS: Mapping[str, str] = {
     "after": "(e.event_created_datetime, e.event_id) > ({0}::timestamptz, {1}::uuid)",
 }
 
-EVENT_TYPES = ("EQUIPMENT", "TRANSPORT", "SHIPMENT")
 EQUIPMENT_EVENT_TYPE_CODES = (
     *("LOAD", "DISC", "GTIN", "GTOT", "STUF", "STRP", "PICK", "DROP"),
     *("INSP", "RSEA", "RMVD", "AVPU", "AVDO", "CUSS", "CUSI", "CUSR"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -31,6 +31,7 @@ DOMAINS = (vessel, cargo, events, gate, security, insights, community)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
+CACHE_SIZE = 256
 # The gateway's SDL fetch: outside development only a token with this scope gets it.
 SERVICE_RULE = Requirement(
     "Query._service",
@@ -62,8 +63,8 @@ def _extensions(development: bool) -> list[Callable[[], SchemaExtension]]:
     # Factories: a fresh extension per request; the parse and validation caches are shared.
     rules = LIMIT_RULES if development else PRODUCTION_RULES
     return [
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(rules),
     ]
@@ -89,6 +90,17 @@ def build_schema(development: bool = True) -> HarborgraphSchema:
 def schema(development: bool = True) -> HarborgraphSchema:
     """The process's schema (built once: types and rules never change at run time)."""
     return build_schema(development)
+
+
+# Strawberry's own parse cache (shared by maxsize, keyed by the same arguments it passes), so a
+# document the HTTP layer reads first is not parsed again for execution.
+_parse = ParserCache(maxsize=CACHE_SIZE).cached_parse_document
+
+
+def parse_document(query: str) -> DocumentNode:
+    """The parsed document, from the cache execution uses; GraphQLError if it does not parse."""
+    document: DocumentNode = _parse(query, max_tokens=MAX_TOKENS)
+    return document
 
 
 def print_sdl() -> str:

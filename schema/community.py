@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -12,23 +11,16 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from resolvers.community import OrgRecord, audit_page
+from resolvers.principal import OrganizationKind
 from schema.context import Info
 from schema.inputs import cursor_key, parse_instant, parse_int
 from schema.pagination import After, Connection, First, page_request, rows_connection
 from schema.permissions import scopes
 from schema.scopes import Scope
 
-
-@strawberry.enum(description="What a partner organization is to the port.")
-class OrganizationKind(Enum):
-    CARRIER = "CARRIER"
-    TERMINAL = "TERMINAL"
-    TRUCKER = "TRUCKER"
-    BCO = "BCO"
-    CUSTOMS = "CUSTOMS"
-    PORT_AUTHORITY = "PORT_AUTHORITY"
-    CSOC = "CSOC"
-    OTHER_PORT = "OTHER_PORT"
+# The principal's own enum, exposed as it is (strawberry.enum marks the class in place):
+# one list of partner kinds.
+strawberry.enum(OrganizationKind, description="What a partner organization is to the port.")
 
 
 @strawberry.federation.type(keys=["code"], description="A partner organization of the port.")
@@ -41,7 +33,7 @@ class Organization:
 
     @classmethod
     def from_record(cls, record: OrgRecord) -> Organization:
-        return cls(code=record.code, name=record.name, kind=OrganizationKind(record.kind.value))
+        return cls(code=record.code, name=record.name, kind=record.kind)
 
     @classmethod
     async def resolve_reference(cls, info: Info, code: str) -> Organization | None:

@@ -19,7 +19,6 @@ from resolvers.rules import Rule
 from resolvers.sources import Pool
 from schema.context import Info
 from schema.inputs import (
-    MUST_INCLUDE_OFFSET,
     TerminalInput,
     cursor_key,
     identifier,
@@ -301,8 +300,8 @@ class GateTransactionFilter:
 def appointment_filter(info: Info, f: AppointmentFilter | None) -> sql.AppointmentFilter:
     if f is None:
         return sql.AppointmentFilter()
-    start = instant(f.from_, "filter.from", MUST_INCLUDE_OFFSET)
-    end = instant(f.to, "filter.to", MUST_INCLUDE_OFFSET)
+    start = instant(f.from_, "filter.from")
+    end = instant(f.to, "filter.to")
     ordered(start, end, "filter.from", "filter.to")
     return sql.AppointmentFilter(
         terminal=terminal_argument(info, f.terminal, "filter.terminal"),
@@ -319,8 +318,8 @@ def appointment_filter(info: Info, f: AppointmentFilter | None) -> sql.Appointme
 def transaction_filter(info: Info, f: GateTransactionFilter | None) -> sql.TransactionFilter:
     if f is None:
         return sql.TransactionFilter()
-    start = instant(f.from_, "filter.from", MUST_INCLUDE_OFFSET)
-    end = instant(f.to, "filter.to", MUST_INCLUDE_OFFSET)
+    start = instant(f.from_, "filter.from")
+    end = instant(f.to, "filter.to")
     ordered(start, end, "filter.from", "filter.to")
     return sql.TransactionFilter(
         terminal=terminal_argument(info, f.terminal, "filter.terminal"),
@@ -430,8 +429,8 @@ class GateQuery:
         after: After = None,
     ) -> Connection[EmptyReturnRule] | None:
         request = page_request(first, after, len(RULE_KEY), info.context.max_page_size)
-        start = instant(from_, "from", MUST_INCLUDE_OFFSET) or datetime.datetime.now(datetime.UTC)
-        end = instant(to, "to", MUST_INCLUDE_OFFSET) or start
+        start = instant(from_, "from") or datetime.datetime.now(datetime.UTC)
+        end = instant(to, "to") or start
         ordered(start, end, "from", "to")
         conditions = sql.EmptyReturnFilter(
             start=start,

@@ -21,9 +21,7 @@ if TYPE_CHECKING:
     from schema.vessel import TerminalKeyInput
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
-# The two wordings of a time without offset, each kept by the lists that have always used it.
 NEEDS_OFFSET = "needs a UTC offset (ISO 8601, e.g. 2026-03-02T08:00:00Z)"
-MUST_INCLUDE_OFFSET = "must include a UTC offset, e.g. 2026-03-02T08:00:00Z"
 # Dates a window may use: far beyond any data, and far from the calendar's ends (no overflow).
 EARLIEST = datetime.date(1970, 1, 1)
 LATEST = datetime.date(2999, 12, 31)
@@ -73,12 +71,10 @@ def terminal_argument(
     return None if value is None else value.key(info, argument)
 
 
-def instant(
-    value: datetime.datetime | None, argument: str, wording: str = NEEDS_OFFSET
-) -> datetime.datetime | None:
+def instant(value: datetime.datetime | None, argument: str) -> datetime.datetime | None:
     """An instant must carry its UTC offset: a bare local time is ambiguous at a port."""
     if value is not None and value.utcoffset() is None:
-        raise bad_input(argument, wording)
+        raise bad_input(argument, NEEDS_OFFSET)
     if value is not None and not in_utc_range(value):
         raise bad_input(argument, "is out of range once converted to UTC")
     return value
@@ -148,19 +144,15 @@ def parse_uuid(value: Any) -> uuid.UUID:
     return uuid.UUID(parse_string(value))
 
 
-def foreign_cursor() -> GraphQLError:
-    return bad_input("after", "is not a cursor from this list")
+def bad_cursor(argument: str = "after") -> GraphQLError:
+    return bad_input(argument, "is not a cursor from this list")
 
 
-def cursor_key(
-    after: list[Any] | None,
-    parsers: Sequence[Parser],
-    refusal: Callable[[], GraphQLError] = foreign_cursor,
-) -> tuple[Any, ...] | None:
+def cursor_key(after: list[Any] | None, parsers: Sequence[Parser]) -> tuple[Any, ...] | None:
     """The typed key of a decoded cursor; a forged or foreign cursor is a BAD_USER_INPUT."""
     if after is None:
         return None
     try:
         return tuple(parse(part) for parse, part in zip(parsers, after, strict=True))
     except ValueError:
-        raise refusal() from None
+        raise bad_cursor() from None

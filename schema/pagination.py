@@ -13,7 +13,7 @@ import strawberry
 from graphql import GraphQLError
 
 from resolvers.paging import Page, make_page
-from schema.inputs import BAD_USER_INPUT
+from schema.inputs import BAD_USER_INPUT, bad_cursor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -91,12 +91,6 @@ def decode_cursor(cursor: str | None, arity: int, argument: str = "after") -> li
     if not isinstance(key, list) or len(key) != arity:
         raise bad_cursor(argument)
     return key
-
-
-def bad_cursor(argument: str = "after") -> GraphQLError:
-    return GraphQLError(
-        f"`{argument}` is not a cursor from this list", extensions={"code": BAD_USER_INPUT}
-    )
 
 
 def page_size(first: int | None, maximum: int, argument: str = "first") -> int:

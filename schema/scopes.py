@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from resolvers.principal import OrganizationKind as Kind
+
 
 class Scope(StrEnum):
     VESSEL_READ = "vessel:read"
@@ -26,18 +28,18 @@ class Scope(StrEnum):
 # truckers never commodity, parties or hold remarks; only the port authority the audit trail.
 _COMMERCIAL = frozenset({Scope.CARGO_COMMERCIAL.value, Scope.CARGO_CUSTOMS.value})
 _AUDIT = frozenset({Scope.AUDIT_READ.value})
-WITHHELD: dict[str, frozenset[str]] = {
-    "TRUCKER": _COMMERCIAL | _AUDIT,
-    "CARRIER": frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
-    "BCO": frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
-    "TERMINAL": frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
-    "OTHER_PORT": _COMMERCIAL | _AUDIT | {Scope.GATE_READ.value},
-    "CSOC": _AUDIT,
-    "CUSTOMS": _AUDIT,
-    "PORT_AUTHORITY": frozenset(),
+WITHHELD: dict[Kind, frozenset[str]] = {
+    Kind.TRUCKER: _COMMERCIAL | _AUDIT,
+    Kind.CARRIER: frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
+    Kind.BCO: frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
+    Kind.TERMINAL: frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
+    Kind.OTHER_PORT: _COMMERCIAL | _AUDIT | {Scope.GATE_READ.value},
+    Kind.CSOC: _AUDIT,
+    Kind.CUSTOMS: _AUDIT,
+    Kind.PORT_AUTHORITY: frozenset(),
 }
 
 
-def effective_scopes(kind: str, granted: frozenset[str]) -> frozenset[str]:
+def effective_scopes(kind: Kind, granted: frozenset[str]) -> frozenset[str]:
     """The token's scopes less what this kind of partner is never given."""
     return granted - WITHHELD.get(kind, frozenset())

@@ -15,7 +15,6 @@ from resolvers import security as sql
 from schema.context import Info
 from schema.gate import load_terminal
 from schema.inputs import (
-    MUST_INCLUDE_OFFSET,
     cursor_key,
     instant,
     parse_instant,
@@ -281,7 +280,7 @@ def advisory_filter(f: AdvisoryFilter | None, now: datetime.datetime) -> sql.Adv
     f = f or AdvisoryFilter()
     return sql.AdvisoryFilter(
         severities=sql.severities_from(None if f.min_severity is None else f.min_severity.name),
-        since=instant(f.since, "filter.since", MUST_INCLUDE_OFFSET),
+        since=instant(f.since, "filter.since"),
         unexpired_at=None if f.include_expired else now,
     )
 
@@ -292,7 +291,7 @@ def incident_filter(f: IncidentFilter | None) -> sql.IncidentFilter:
         status=None if f.status is None else f.status.name,
         category=None if f.category is None else f.category.name,
         severities=sql.severities_from(None if f.min_severity is None else f.min_severity.name),
-        since=instant(f.since, "filter.since", MUST_INCLUDE_OFFSET),
+        since=instant(f.since, "filter.since"),
     )
 
 

@@ -38,7 +38,7 @@ from schema.inputs import (
     terminal_argument,
     warn,
 )
-from schema.pagination import After, Connection, First, bad_cursor, connection, page_request
+from schema.pagination import After, Connection, First, connection, page_request
 from schema.permissions import scopes
 from schema.scopes import Scope
 
@@ -73,17 +73,16 @@ PORT_CALL_KEY = (parse_instant, parse_uuid)  # (estimated arrival, id)
 CONTAINER_KEY = (parse_string,)  # (container number,)
 
 
-# This schema's cursors are refused without naming an `argument` extension (`bad_cursor`).
 def vessel_cursor(key: list[Any] | None) -> VesselCursor | None:
-    return cursor_key(key, VESSEL_KEY, bad_cursor)
+    return cursor_key(key, VESSEL_KEY)
 
 
 def port_call_cursor(key: list[Any] | None) -> PortCallCursor | None:
-    return cursor_key(key, PORT_CALL_KEY, bad_cursor)
+    return cursor_key(key, PORT_CALL_KEY)
 
 
 def container_cursor(key: list[Any] | None) -> tuple[str] | None:
-    return cursor_key(key, CONTAINER_KEY, bad_cursor)
+    return cursor_key(key, CONTAINER_KEY)
 
 
 def port_call_uuid(value: str) -> uuid.UUID | None:

@@ -253,12 +253,9 @@ def rail_subgraph(node: str, federation_logs: Path) -> Iterator[Service]:
         process.stop()
 
 
-def compose(node: str, config: list[dict[str, str]], directory: Path, name: str) -> Composition:
-    """Run compose.mjs on `config` (written to `directory`); print its hints; assert exit 0."""
-    config_path = directory / f"{name}.json"
-    config_path.write_text(json.dumps(config, indent=2))
-    out = directory / f"{name}.graphql"
-    done = subprocess.run(
+def run_compose(node: str, config_path: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """compose.mjs on a config file, whatever its outcome."""
+    return subprocess.run(
         [node, str(COMPOSE), "--config", str(config_path), "--out", str(out)],
         cwd=GATEWAY_DIR,
         env=child_env({}),
@@ -267,6 +264,14 @@ def compose(node: str, config: list[dict[str, str]], directory: Path, name: str)
         timeout=COMPOSE_TIMEOUT_S,
         check=False,
     )
+
+
+def compose(node: str, config: list[dict[str, str]], directory: Path, name: str) -> Composition:
+    """Run compose.mjs on `config` (written to `directory`); print its hints; assert exit 0."""
+    config_path = directory / f"{name}.json"
+    config_path.write_text(json.dumps(config, indent=2))
+    out = directory / f"{name}.graphql"
+    done = run_compose(node, config_path, out)
     hints = [
         line.removeprefix("hint: ")
         for line in done.stderr.splitlines()

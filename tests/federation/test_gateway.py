@@ -40,7 +40,6 @@ from graph.settings import Settings
 from resolvers.sources import SourcePools
 from tests.conftest import Tokens
 from tests.federation.conftest import (
-    COMPOSE,
     GATEWAY_DIR,
     HIVE_BIN,
     RAIL_SERVER,
@@ -52,6 +51,7 @@ from tests.federation.conftest import (
     child_env,
     compose,
     free_port,
+    run_compose,
     running_gateway,
     seen_authorization,
 )
@@ -320,6 +320,19 @@ def _expired_token(settings: Settings, org: str) -> str:
     )
 
 
+def _claims(settings: Settings, org: str) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": settings.jwt.issuer,
+        "aud": settings.jwt.audience,
+        "sub": f"{org}:cli",
+        "org": org,
+        "iat": now,
+        "exp": now + 600,
+        "scope": "cargo:read cargo:commercial",
+    }
+
+
 def _dev_key_token(
     settings: Settings,
     org: str,
@@ -330,17 +343,7 @@ def _dev_key_token(
     """Signed by the subgraph's own (published) key, with a header or claims changed."""
     keys = ensure_dev_keys(settings.data_dir)
     key = load_private_key(keys.private_key_path)
-    now = int(time.time())
-    payload: dict[str, Any] = {
-        "iss": settings.jwt.issuer,
-        "aud": settings.jwt.audience,
-        "sub": f"{org}:cli",
-        "org": org,
-        "iat": now,
-        "exp": now + 600,
-        "scope": "cargo:read cargo:commercial",
-        **(claims or {}),
-    }
+    payload = {**_claims(settings, org), **(claims or {})}
     for claim in drop:
         del payload[claim]
     return jwt.encode(
@@ -355,17 +358,7 @@ def _unsigned_token(settings: Settings, org: str) -> str:
     def b64(value: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
-    now = int(time.time())
-    claims = {
-        "iss": settings.jwt.issuer,
-        "aud": settings.jwt.audience,
-        "sub": f"{org}:cli",
-        "org": org,
-        "iat": now,
-        "exp": now + 600,
-        "scope": "cargo:read cargo:commercial",
-    }
-    return f"{b64({'alg': 'none', 'typ': ACCESS_TOKEN_TYPE})}.{b64(claims)}."
+    return f"{b64({'alg': 'none', 'typ': ACCESS_TOKEN_TYPE})}.{b64(_claims(settings, org))}."
 
 
 BAD_TOKEN_KINDS = [
@@ -605,15 +598,7 @@ def test_compose_fails_cleanly_and_writes_nothing(
     config = tmp_path / "broken.json"
     config.write_text(json.dumps([COMMITTED_SDL, other]))
     out = tmp_path / "never-written.graphql"
-    done = subprocess.run(
-        [node, str(COMPOSE), "--config", str(config), "--out", str(out)],
-        cwd=GATEWAY_DIR,
-        env=child_env({}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_compose(node, config, out)
     assert done.returncode == 1, done.stderr
     assert "composition failed" in done.stderr
     assert re.search(expected, done.stderr), done.stderr
