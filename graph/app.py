@@ -57,7 +57,12 @@ def create_app(
         audit = AuditSink(pools["community"])
         audit.start()
         app.state.harborgraph = AppState(
-            settings, pools, schema(settings.development), keys, audit, published
+            settings,
+            pools,
+            schema(settings.development, settings.execution == "compiled"),
+            keys,
+            audit,
+            published,
         )
         try:
             yield

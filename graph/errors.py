@@ -6,17 +6,15 @@ import logging
 import re
 import uuid
 
-from asyncpg.exceptions import DataError
 from graphql import GraphQLError
 from strawberry.relay.types import GlobalIDValueError
+
+from resolvers.sources import INPUT_VALUE_ERRORS
 
 log = logging.getLogger("harborgraph.errors")
 INTERNAL = "INTERNAL_SERVER_ERROR"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
-# Raised only by values a caller sent (a NUL byte, a date past year 9999, a lone surrogate,
-# an integer of thousands of digits) when they reach the database or the encoder.
-INPUT_VALUE_ERRORS = (DataError, OverflowError, UnicodeEncodeError)
 
 
 def _expected(original: BaseException | None) -> bool:

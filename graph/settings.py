@@ -47,6 +47,7 @@ class Settings:
     pool_max_size: int = 10
     statement_timeout_ms: int = 5000
     max_page_size: int = 100
+    execution: str = "compiled"  # EXECUTIONS: how queries are answered
 
     @property
     def development(self) -> bool:
@@ -92,6 +93,16 @@ def _environment(env: Mapping[str, str]) -> str:
     value = _get(env, "ENV") or "development"
     if value not in ("development", "production"):
         raise SettingsError(PREFIX + "ENV", f"must be development or production, got {value!r}")
+    return value
+
+
+EXECUTIONS = ("compiled", "resolvers")
+
+
+def _execution(env: Mapping[str, str]) -> str:
+    value = _get(env, "EXECUTION") or "compiled"
+    if value not in EXECUTIONS:
+        raise SettingsError(PREFIX + "EXECUTION", f"one of {', '.join(EXECUTIONS)}: {value!r}")
     return value
 
 
@@ -146,4 +157,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pool_max_size=_int(env, "POOL_MAX_SIZE", 10, 1, 500),
         statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", 5000, 100, 600_000),
         max_page_size=_int(env, "MAX_PAGE_SIZE", 100, 1, 1000),
+        execution=_execution(env),
     )

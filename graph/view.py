@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -28,11 +28,14 @@ from graph.http import (
 from graph.state import AppState
 from resolvers.principal import Principal
 from schema import parse_document
+from schema.compiled.executor import RawData
 from schema.context import Context, new_context
 
 
-def _json(payload: dict[str, Any], status: int, media_type: str, **headers: str) -> Response:
-    body = json.dumps(payload, separators=(",", ":"), default=str)
+def _json(
+    payload: dict[str, Any] | bytes, status: int, media_type: str, **headers: str
+) -> Response:
+    body = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str)
     return Response(
         body,
         status_code=status,
@@ -48,16 +51,19 @@ def _request_error(
     return _json(payload, status, media_type, **headers)
 
 
-def _payload(result: ExecutionResult, context: Context, development: bool) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
+def _payload(result: ExecutionResult, context: Context, development: bool) -> bytes:
+    parts: list[bytes] = []
     if result.errors:
-        payload["errors"] = [masked(e, not development).formatted for e in result.errors]
-    payload["data"] = result.data
+        errors = [masked(e, not development).formatted for e in result.errors]
+        parts.append(b'"errors":' + orjson.dumps(errors, default=str))
+    data = result.data
+    # A compiled answer's data is JSON already (PostgreSQL built it): sent as it is.
+    parts.append(b'"data":' + (data.json if isinstance(data, RawData) else orjson.dumps(data)))
     warnings = context.memo.get("warnings")
     if warnings:
         # e.g. an IMO whose check digit fails: many real ships have one, so it is no error.
-        payload["extensions"] = {"warnings": warnings}
-    return payload
+        parts.append(b'"extensions":' + orjson.dumps({"warnings": warnings}))
+    return b"{" + b",".join(parts) + b"}"
 
 
 def _status(result: ExecutionResult, media_type: str) -> int:

@@ -26,6 +26,7 @@ from resolvers.paging import (
     FILTERS_SLOT,
     LIMIT_SLOT,
     Page,
+    Statement,
     columns,
     compose,
     make_page,
@@ -457,6 +458,17 @@ def event_conditions(
     )
 
 
+def container_statement(where: ContainerCriteria, size: int, after: str | None) -> Statement:
+    """The root container list's page (rule slot unbound)."""
+    conditions = container_conditions(where, after)
+    return compose(SELECT_CONTAINER_PAGE, CONTAINER_FILTERS, conditions, size + 1)
+
+
+def event_statement(where: EventCriteria, size: int, after: EventCursor | None) -> Statement:
+    """The root event feed's page (rule and untied slots unbound)."""
+    return compose(SELECT_EVENT_PAGE, EVENT_FILTERS, event_conditions(where, after), size + 1)
+
+
 def untied_events(rule: Rule) -> str:
     """What fills UNTIED_SLOT: untied events are visible only to a principal who sees all."""
     return "TRUE" if rule == SEES_ALL else "FALSE"
@@ -569,9 +581,7 @@ class CargoLoaders:
         self, where: ContainerCriteria, size: int, after: str | None
     ) -> Page[Record]:
         """The root container list: latest visible visit per container, by number."""
-        statement = compose(
-            SELECT_CONTAINER_PAGE, CONTAINER_FILTERS, container_conditions(where, after), size + 1
-        )
+        statement = container_statement(where, size, after)
         rows = await self._fetch(statement.sql, *statement.args)
         return make_page(rows, size, container_key)
 
@@ -582,7 +592,6 @@ class CargoLoaders:
         after: EventCursor | None,
     ) -> Page[Record]:
         """The root event feed: visible, unretracted events, oldest created first."""
-        conditions = event_conditions(where, after)
-        statement = compose(SELECT_EVENT_PAGE, EVENT_FILTERS, conditions, size + 1)
+        statement = event_statement(where, size, after)
         rows = await self._fetch(statement.sql, *statement.args)
         return make_page(rows, size, event_feed_key)

@@ -40,3 +40,8 @@ class SourcePools:
             pool = self.pools[source]
             grouped.setdefault(id(pool), (pool, []))[1].append(source)
         return list(grouped.values())
+
+
+# Raised only by values a caller sent (a NUL byte, a date past year 9999, a lone surrogate,
+# an integer of thousands of digits) when they reach the database or the encoder.
+INPUT_VALUE_ERRORS = (asyncpg.exceptions.DataError, OverflowError, UnicodeEncodeError)

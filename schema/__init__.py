@@ -22,9 +22,11 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema import cargo, community, events, gate, insights, security, vessel
+from schema.compiled.executor import compiled_executor
+from schema.compiled.planner import Rules
 from schema.cost import PageBudget
 from schema.entities import install_entity_checks
-from schema.permissions import Requirement, install_field_rules, protect
+from schema.permissions import Requirement, install_field_rules, protect, type_rules
 from schema.scopes import Scope
 
 DOMAINS = (vessel, cargo, events, gate, security, insights, community)
@@ -70,7 +72,8 @@ def _extensions(development: bool) -> list[Callable[[], SchemaExtension]]:
     ]
 
 
-def build_schema(development: bool = True) -> HarborgraphSchema:
+def build_schema(development: bool = True, compiled: bool = True) -> HarborgraphSchema:
+    """The schema; `compiled` answers the queries the planner supports in SQL (issue 9)."""
     query = merge_types("Query", tuple(q for d in DOMAINS for q in d.queries))
     built = HarborgraphSchema(
         query=query,
@@ -80,16 +83,20 @@ def build_schema(development: bool = True) -> HarborgraphSchema:
         config=StrawberryConfig(disable_field_suggestions=not development),
     )
     install_entity_checks(built._schema)
-    install_field_rules(built._schema)
+    field_rules = install_field_rules(built._schema)
     if not development:
         protect(built._schema, "Query", "_service", SERVICE_RULE)
+        field_rules = {**field_rules, SERVICE_RULE.coordinate: SERVICE_RULE}
+    if compiled:
+        rules = Rules(field_rules, type_rules(built._schema))
+        built.execution_context_class = compiled_executor(rules)
     return built
 
 
 @cache
-def schema(development: bool = True) -> HarborgraphSchema:
+def schema(development: bool = True, compiled: bool = True) -> HarborgraphSchema:
     """The process's schema (built once: types and rules never change at run time)."""
-    return build_schema(development)
+    return build_schema(development, compiled)
 
 
 # Strawberry's own parse cache (shared by maxsize, keyed by the same arguments it passes), so a

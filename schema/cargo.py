@@ -33,7 +33,7 @@ from schema.inputs import (
     required_nodes,
     terminal_argument,
 )
-from schema.pagination import After, Connection, First, connection, page_request
+from schema.pagination import After, Connection, First, PageRequest, connection, page_request
 from schema.permissions import scopes, type_scopes
 from schema.scopes import Scope
 
@@ -506,6 +506,16 @@ class ContainerFilter:
         )
 
 
+def containers_arguments(
+    info: Info, filter: ContainerFilter | None, first: int | None, after: str | None
+) -> tuple[ContainerCriteria, PageRequest, str | None]:
+    """The root container list's arguments, validated (resolvers and compiled path alike)."""
+    where = ContainerCriteria() if filter is None else filter.criteria(info)
+    request = page_request(first, after, len(CONTAINER_KEY), info.context.max_page_size)
+    cursor = container_cursor(request.after)
+    return where, request, None if cursor is None else cursor[0]
+
+
 @strawberry.type
 class CargoQuery:
     @strawberry.federation.field(
@@ -543,12 +553,8 @@ class CargoQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[Container] | None:
-        where = ContainerCriteria() if filter is None else filter.criteria(info)
-        request = page_request(first, after, len(CONTAINER_KEY), info.context.max_page_size)
-        cursor = container_cursor(request.after)
-        page = await info.context.loaders.cargo.container_page(
-            where, request.size, None if cursor is None else cursor[0]
-        )
+        where, request, cursor = containers_arguments(info, filter, first, after)
+        page = await info.context.loaders.cargo.container_page(where, request.size, cursor)
         return connection(page, Container.from_row, after is not None)
 
     @strawberry.federation.field(

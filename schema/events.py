@@ -31,7 +31,7 @@ from schema.cargo import (
 )
 from schema.context import Info
 from schema.inputs import bad_input, cursor_key, identifier, instant, parse_instant, parse_uuid
-from schema.pagination import After, Connection, First, connection, page_request
+from schema.pagination import After, Connection, First, PageRequest, connection, page_request
 
 if TYPE_CHECKING:
     from schema.vessel import PortCall, Vessel
@@ -388,6 +388,15 @@ def valid_event_type_codes(values: list[str]) -> tuple[str, ...]:
     return tuple(sorted(codes))
 
 
+def events_arguments(
+    info: Info, filter: EventFilter | None, first: int | None, after: str | None
+) -> tuple[EventCriteria, PageRequest, EventCursor | None]:
+    """The event feed's arguments, validated (resolvers and compiled path alike)."""
+    where = EventCriteria() if filter is None else filter.criteria()
+    request = page_request(first, after, len(EVENT_KEY), info.context.max_page_size)
+    return where, request, event_cursor(request.after)
+
+
 @strawberry.type
 class EventQuery:
     @strawberry.federation.field(
@@ -405,11 +414,8 @@ class EventQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[Event] | None:
-        where = EventCriteria() if filter is None else filter.criteria()
-        request = page_request(first, after, len(EVENT_KEY), info.context.max_page_size)
-        page = await info.context.loaders.cargo.event_page(
-            where, request.size, event_cursor(request.after)
-        )
+        where, request, cursor = events_arguments(info, filter, first, after)
+        page = await info.context.loaders.cargo.event_page(where, request.size, cursor)
         return connection(page, event_from_row, after is not None)
 
 

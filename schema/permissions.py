@@ -183,7 +183,7 @@ def guard_items(resolve: Resolver, type_rules: Mapping[str, Requirement]) -> Res
     return guarded
 
 
-def _type_rules(schema: GraphQLSchema) -> dict[str, Requirement]:
+def type_rules(schema: GraphQLSchema) -> dict[str, Requirement]:
     rules: dict[str, Requirement] = {}
     for type_ in schema.type_map.values():
         if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__"):
@@ -222,14 +222,14 @@ def _protect_field(
 
 def install_field_rules(schema: GraphQLSchema) -> dict[str, Requirement]:
     """Wrap every protected field and every path to a protected type; return the field rules."""
-    type_rules = _type_rules(schema)
+    rules_of_types = type_rules(schema)
     rules: dict[str, Requirement] = {}
     for type_ in schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
             continue
         for name, graphql_field in type_.fields.items():
             coordinate = f"{type_.name}.{name}"
-            requirement = _protect_field(schema, graphql_field, coordinate, type_rules)
+            requirement = _protect_field(schema, graphql_field, coordinate, rules_of_types)
             if requirement is not None:
                 rules[coordinate] = requirement
     return rules

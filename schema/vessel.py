@@ -38,7 +38,7 @@ from schema.inputs import (
     terminal_argument,
     warn,
 )
-from schema.pagination import After, Connection, First, connection, page_request
+from schema.pagination import After, Connection, First, PageRequest, connection, page_request
 from schema.permissions import scopes
 from schema.scopes import Scope
 
@@ -618,6 +618,31 @@ class PortCallFilter:
         )
 
 
+# The root lists' arguments, validated: shared by the resolvers and the compiled path.
+
+
+def port_calls_arguments(
+    info: Info, filter: PortCallFilter | None, first: int | None, after: str | None
+) -> tuple[PortCallCriteria, PageRequest, PortCallCursor | None]:
+    criteria = PortCallCriteria() if filter is None else filter.criteria(info)
+    request = page_request(first, after, len(PORT_CALL_KEY), info.context.max_page_size)
+    return criteria, request, port_call_cursor(request.after)
+
+
+def vessels_arguments(
+    info: Info, search: str | None, first: int | None, after: str | None
+) -> tuple[str | None, PageRequest, VesselCursor | None]:
+    request = page_request(first, after, len(VESSEL_KEY), info.context.max_page_size)
+    return valid_search(search), request, vessel_cursor(request.after)
+
+
+def port_call_argument(value: str) -> uuid.UUID:
+    ident = port_call_uuid(value)
+    if ident is None:
+        raise bad_input("id", "is not a PortCall id (global id or uuid)")
+    return ident
+
+
 @strawberry.type
 class VesselQuery:
     @strawberry.field(description="A vessel by IMO number; null when unknown. Public.")
@@ -643,11 +668,8 @@ class VesselQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[Vessel]:
-        request = page_request(first, after, len(VESSEL_KEY), info.context.max_page_size)
-        loaders = info.context.loaders.vessel
-        page = await loaders.vessels(
-            valid_search(search), request.size, vessel_cursor(request.after)
-        )
+        search, request, cursor = vessels_arguments(info, search, first, after)
+        page = await info.context.loaders.vessel.vessels(search, request.size, cursor)
         return connection(page, Vessel.from_row, after is not None)
 
     @strawberry.field(description="A port call by id; null when unknown. Public schedule.")
@@ -659,10 +681,7 @@ class VesselQuery:
             strawberry.argument(description="The port call's global `id`, or its `portCallId`."),
         ],
     ) -> PortCall | None:
-        ident = port_call_uuid(id)
-        if ident is None:
-            raise bad_input("id", "is not a PortCall id (global id or uuid)")
-        return await PortCall.load(info, ident)
+        return await PortCall.load(info, port_call_argument(id))
 
     @strawberry.field(
         description="Port calls by estimated arrival, then id (public schedule); filters optional."
@@ -677,10 +696,8 @@ class VesselQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[PortCall]:
-        criteria = PortCallCriteria() if filter is None else filter.criteria(info)
-        request = page_request(first, after, len(PORT_CALL_KEY), info.context.max_page_size)
-        loaders = info.context.loaders.vessel
-        page = await loaders.port_calls(criteria, request.size, port_call_cursor(request.after))
+        criteria, request, cursor = port_calls_arguments(info, filter, first, after)
+        page = await info.context.loaders.vessel.port_calls(criteria, request.size, cursor)
         return connection(page, PortCall.from_row, after is not None)
 
     @strawberry.field(description="A port by UN/LOCODE, with its terminals; null when unknown.")

@@ -1,0 +1,362 @@
+"""What the compiled path may read: each entity's JSON values and each link's row source.
+
+Every row source is the loaders' own (the same columns, the same `/*rule*/` slot, the same
+order), written against its parent's columns instead of a batch of keys. Values are SQL
+expressions on `{a}`, the alias of the entity's row; serialised exactly as the resolver path
+serialises them (ISO 8601 instants as Python's `isoformat`, Relay global ids, cursors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from resolvers.cargo import CONTAINER_COLUMNS, CONTAINER_FROM, EVENT_COLUMNS, UNTIED_SLOT
+from resolvers.vessel import PORT_CALL_COLUMNS, PORT_CALL_FROM, TERMINAL_COLUMNS, VESSEL_COLUMNS
+
+
+def instant(column: str) -> str:
+    """A timestamptz as Python's `isoformat()` of a UTC datetime (microseconds when any)."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', "
+        f"{column}) = {column} THEN '' ELSE to_char({utc}, '.US') END || '+00:00')"
+    )
+
+
+def base64url(text: str) -> str:
+    """Unpadded URL-safe base64, as `schema.pagination.encode_cursor` writes cursors."""
+    return f"rtrim(translate(encode(convert_to({text}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+
+
+def global_id(type_name: str, node_id: str) -> str:
+    """A Relay global id: standard base64 of `Type:id`, padded (Strawberry's GlobalID)."""
+    return (
+        f"translate(encode(convert_to('{type_name}:' || {node_id}, 'UTF8'), 'base64'), E'\\n', '')"
+    )
+
+
+def cursor(*parts: str) -> str:
+    """A cursor over JSON texts of its key's parts (`[a,b]`, no spaces, like json.dumps)."""
+    return base64url("'[' || " + " || ',' || ".join(parts) + " || ']'")
+
+
+def json_text(expression: str) -> str:
+    return f"to_json({expression})::text"
+
+
+def quoted(expression: str) -> str:
+    """JSON text of a value known to need no escaping (an instant, a uuid)."""
+    return f"'\"' || {expression} || '\"'"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    source: str
+    rule: str | None  # the source's row rule that applies to its rows; None: public rows
+    fields: Mapping[str, str]
+    keys: Mapping[str, str] = field(default_factory=dict)  # marker keys (text) on `{a}`
+    tests: Mapping[str, str] = field(default_factory=dict)  # when an optional object is there
+    discriminator: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDef:
+    """Rows of `target` for one parent: `rows` with `{owner0}`.. the parent's key values,
+    `{after}` the page's cursor condition (with `{after0}`..), `{limit}` the page's LIMIT.
+
+    `owner`: the key values as expressions on the parent's `{a}`; `from_key`: the same from
+    a marker's key `{k}` (text), when the parent is of another source."""
+
+    target: str
+    rows: str
+    owner: tuple[str, ...] = ()
+    from_key: tuple[str, ...] = ()
+    key: str = ""  # the parent entity's marker key, when `from_key` is used
+    sort: str = ""
+    cursor: str = ""
+    after: str = ""
+    page: bool = False
+
+
+PORT_CALL_TEXT = (
+    *("port_visit_reference", "carrier_import_voyage", "carrier_export_voyage"),
+    *("service_code", "status", "berth"),
+)
+
+VESSEL = Entity(
+    source="vessel",
+    rule="schedule",
+    fields={
+        "id": global_id("Vessel", "{a}.imo"),
+        "imo": "{a}.imo",
+        "name": "{a}.name",
+        "flag": "{a}.flag",
+        "operator": "{a}.operator_scac",
+        "length_overall": "{a}.length_overall_m::float8",
+        "teu_capacity": "{a}.teu_capacity",
+        "mmsi": "{a}.mmsi",
+        "call_sign": "{a}.call_sign",
+    },
+)
+PORT = Entity(
+    source="vessel",
+    rule=None,
+    fields={n: "{a}." + n for n in ("unlocode", "name", "country", "latitude", "longitude")},
+)
+TERMINAL = Entity(
+    source="vessel",
+    rule=None,
+    fields={
+        n: "{a}." + n
+        for n in (
+            "unlocode",
+            "smdg_code",
+            "name",
+            "operator_name",
+            "berths",
+            "latitude",
+            "longitude",
+        )
+    },
+)
+PORT_CALL = Entity(
+    source="vessel",
+    rule="schedule",
+    fields={
+        "id": global_id("PortCall", "{a}.id::text"),
+        "port_call_id": "{a}.id::text",
+        "carrier": "{a}.carrier_scac",
+        **{n: "{a}." + n for n in PORT_CALL_TEXT},
+        **{
+            n: instant("{a}." + n)
+            for n in ("estimated_arrival", "actual_arrival", "estimated_departure")
+        },
+        "actual_departure": instant("{a}.actual_departure"),
+    },
+    keys={"id": "{a}.id::text"},
+)
+CONTAINER = Entity(
+    source="cargo",
+    rule="cargo",
+    fields={
+        "id": global_id("Container", "{a}.equipment_reference"),
+        "number": "{a}.equipment_reference",
+        "iso_type": "{a}.iso_equipment_code",
+        "tare_weight_kg": "{a}.tare_weight_kg",
+        "carrier": "{a}.carrier_scac",
+        "direction": "{a}.direction",
+        "empty_indicator": "{a}.empty_indicator_code",
+        "status": "{a}.status",
+        "yard_location": "{a}.yard_location",
+        "available_for_pickup": "{a}.available_for_pickup",
+        "last_free_day": "{a}.last_free_day",
+        "on_hold": "{a}.on_hold",
+        "transport_document_reference": "{a}.transport_document_reference",
+        "reefer_setpoint_celsius": "{a}.reefer_setpoint_c",
+        "updated_at": instant("{a}.updated_at"),
+        "gross_weight_kg": "{a}.gross_weight_kg",
+        "seals": "{a}.seals",
+        "dangerous_goods.un_number": "{a}.dangerous_goods_un_number",
+        "dangerous_goods.imo_class": "{a}.dangerous_goods_class",
+    },
+    keys={
+        "port_call_id": "{a}.port_call_id::text",
+        "terminal": "{a}.unlocode || '|' || {a}.smdg_code",
+    },
+    tests={"dangerous_goods": "{a}.dangerous_goods_un_number IS NOT NULL"},
+)
+HOLD = Entity(
+    source="cargo",
+    rule="cargo",
+    fields={
+        "type": "{a}.hold_type",
+        "reason_code": "{a}.reason_code",
+        "remark": "{a}.remark",
+        "placed_at": instant("{a}.placed_at"),
+        "placed_by": "{a}.placed_by_code",
+        "released_at": instant("{a}.released_at"),
+        "released_by": "{a}.released_by_code",
+        "active": "({a}.released_at IS NULL)",
+    },
+)
+# A shipment event names its document by the booking for bookings, else by the B/L.
+DOCUMENT_REFERENCE = (
+    "CASE WHEN {a}.document_type_code IN ('BKG', 'CBR') OR {a}.transport_document_reference "
+    "IS NULL THEN {a}.carrier_booking_reference ELSE {a}.transport_document_reference END"
+)
+EVENT = Entity(
+    source="cargo",
+    rule="cargo",
+    fields={
+        "event_id": "{a}.event_id::text",
+        "event_type": "{a}.event_type",
+        "event_classifier": "{a}.event_classifier_code",
+        "event_date_time": instant("{a}.event_datetime"),
+        "event_created_date_time": instant("{a}.event_created_datetime"),
+        **{
+            n: "{a}." + n
+            for n in (
+                *("equipment_event_type_code", "transport_event_type_code"),
+                *("shipment_event_type_code", "document_type_code", "equipment_reference"),
+                *("iso_equipment_code", "empty_indicator_code", "transport_document_reference"),
+                *("carrier_booking_reference", "mode_of_transport"),
+            )
+        },
+        "document_reference": DOCUMENT_REFERENCE,
+        "location.unlocode": "{a}.unlocode",
+        "location.facility_smdg_code": "{a}.facility_smdg_code",
+    },
+    tests={"location": "{a}.unlocode IS NOT NULL"},
+    discriminator="{a}.event_type",
+)
+
+ENTITIES: Mapping[str, Entity] = {
+    "vessel": VESSEL,
+    "port": PORT,
+    "terminal": TERMINAL,
+    "port_call": PORT_CALL,
+    "container": CONTAINER,
+    "hold": HOLD,
+    "event": EVENT,
+}
+
+# --- Row sources: the loaders' statements, for one parent --------------------------------
+
+VESSEL_BY_IMO = (
+    f"SELECT {VESSEL_COLUMNS} FROM vessel.vessel v WHERE v.imo = {{owner0}} AND /*rule*/"
+)
+PORT_BY_UNLOCODE = """
+SELECT p.unlocode, p.name, p.country, p.latitude, p.longitude
+FROM vessel.port p WHERE p.unlocode = {owner0}"""
+TERMINAL_BY_KEY = f"""
+SELECT {TERMINAL_COLUMNS} FROM vessel.terminal t
+WHERE t.unlocode = {{owner0}} AND t.smdg_code = {{owner1}}"""
+TERMINALS_BY_PORT = (
+    f"SELECT {TERMINAL_COLUMNS} FROM vessel.terminal t WHERE t.unlocode = {{owner0}}"
+)
+PORT_CALL_BY_ID = f"""
+SELECT {PORT_CALL_COLUMNS} FROM {PORT_CALL_FROM}
+WHERE pc.id = {{owner0}} AND /*rule*/"""
+CONTAINERS_OF_PORT_CALL = f"""
+SELECT {CONTAINER_COLUMNS} FROM {CONTAINER_FROM}
+WHERE cv.port_call_id = {{owner0}} {{after}} AND /*rule*/
+ORDER BY cv.equipment_reference
+LIMIT {{limit}}"""
+# A container by number is its latest visible visit (container_visit_latest_idx).
+CONTAINER_BY_NUMBER = f"""
+SELECT {CONTAINER_COLUMNS} FROM {CONTAINER_FROM}
+WHERE cv.equipment_reference = {{owner0}} AND /*rule*/
+ORDER BY cv.updated_at DESC, cv.id DESC
+LIMIT 1"""
+HOLDS_OF_VISIT = """
+SELECT h.id, h.hold_type, h.reason_code, h.remark, h.placed_by_code, h.placed_at,
+       h.released_by_code, h.released_at
+FROM cargo.hold h
+JOIN cargo.container_visit cv ON cv.id = h.container_visit_id
+WHERE h.container_visit_id = {owner0} AND /*rule*/"""
+# A container's events, latest first, as resolvers.cargo.SELECT_EVENTS_BY_EQUIPMENT reads
+# them: the container's visible visits once, then the events belonging to one of them.
+EVENTS_OF_CONTAINER = f"""
+SELECT ev.* FROM (
+    SELECT array_agg(cv.port_call_id) AS port_call_ids,
+           array_agg(cv.transport_document_reference) AS document_references
+    FROM cargo.container_visit cv
+    WHERE cv.equipment_reference = {{owner0}} AND /*rule*/
+) vis
+CROSS JOIN LATERAL (
+    SELECT {EVENT_COLUMNS}
+    FROM cargo.event e
+    WHERE vis.port_call_ids IS NOT NULL
+      AND e.equipment_reference = {{owner0}}
+      AND e.retracted_at IS NULL {{after}}
+      AND CASE WHEN e.port_call_id IS NOT NULL THEN e.port_call_id = ANY(vis.port_call_ids)
+               WHEN e.transport_document_reference IS NOT NULL
+                   THEN e.transport_document_reference = ANY(vis.document_references)
+               ELSE {UNTIED_SLOT} END
+    ORDER BY e.event_datetime DESC, e.event_id
+    LIMIT {{limit}}
+) ev"""
+
+PORT_CALL_CURSOR = cursor(quoted(instant("{a}.estimated_arrival")), quoted("{a}.id::text"))
+VESSEL_CURSOR = cursor(json_text("{a}.sort_name"), json_text("{a}.imo"))
+CONTAINER_CURSOR = cursor(json_text("{a}.equipment_reference"))
+LATEST_EVENT_CURSOR = cursor(quoted(instant("{a}.event_datetime")), quoted("{a}.event_id::text"))
+FEED_EVENT_CURSOR = cursor(
+    quoted(instant("{a}.event_created_datetime")), quoted("{a}.event_id::text")
+)
+UUID_KEY = ("{k}::uuid",)
+TERMINAL_KEY = ("split_part({k}, '|', 1)", "split_part({k}, '|', 2)")
+
+LINKS: Mapping[str, LinkDef] = {
+    # Root fields: lists take their rows from the binding (the loaders' composed statement).
+    "Query.portCalls": LinkDef(
+        "port_call", "", sort="{a}.estimated_arrival, {a}.id", cursor=PORT_CALL_CURSOR, page=True
+    ),
+    "Query.vessels": LinkDef(
+        "vessel", "", sort="{a}.sort_name, {a}.imo", cursor=VESSEL_CURSOR, page=True
+    ),
+    "Query.containers": LinkDef(
+        "container", "", sort="{a}.equipment_reference", cursor=CONTAINER_CURSOR, page=True
+    ),
+    "Query.events": LinkDef(
+        "event",
+        "",
+        sort="{a}.event_created_datetime, {a}.event_id",
+        cursor=FEED_EVENT_CURSOR,
+        page=True,
+    ),
+    "Query.portCall": LinkDef("port_call", PORT_CALL_BY_ID, owner=("{key}::uuid",)),
+    "Query.vessel": LinkDef("vessel", VESSEL_BY_IMO, owner=("{key}::text",)),
+    "Query.container": LinkDef("container", CONTAINER_BY_NUMBER, owner=("{key}::text",)),
+    # Links between entities.
+    "PortCall.vessel": LinkDef("vessel", VESSEL_BY_IMO, owner=("{a}.vessel_imo",)),
+    "PortCall.port": LinkDef("port", PORT_BY_UNLOCODE, owner=("{a}.unlocode",)),
+    "PortCall.terminal": LinkDef(
+        "terminal", TERMINAL_BY_KEY, owner=("{a}.terminal_unlocode", "{a}.terminal_smdg_code")
+    ),
+    "PortCall.containers": LinkDef(
+        "container",
+        CONTAINERS_OF_PORT_CALL,
+        owner=("{a}.id",),
+        from_key=UUID_KEY,
+        key="id",
+        sort="{a}.equipment_reference",
+        cursor=CONTAINER_CURSOR,
+        after="AND cv.equipment_reference > {after0}::text",
+        page=True,
+    ),
+    "Port.terminals": LinkDef(
+        "terminal", TERMINALS_BY_PORT, owner=("{a}.unlocode",), sort="{a}.smdg_code"
+    ),
+    "Terminal.port": LinkDef("port", PORT_BY_UNLOCODE, owner=("{a}.unlocode",)),
+    "Container.terminal": LinkDef(
+        "terminal",
+        TERMINAL_BY_KEY,
+        owner=("{a}.unlocode", "{a}.smdg_code"),
+        from_key=TERMINAL_KEY,
+        key="terminal",
+    ),
+    "Container.portCall": LinkDef(
+        "port_call",
+        PORT_CALL_BY_ID,
+        owner=("{a}.port_call_id",),
+        from_key=UUID_KEY,
+        key="port_call_id",
+    ),
+    "Container.holds": LinkDef(
+        "hold", HOLDS_OF_VISIT, owner=("{a}.id",), sort="{a}.placed_at, {a}.id"
+    ),
+    "Container.events": LinkDef(
+        "event",
+        EVENTS_OF_CONTAINER,
+        owner=("{a}.equipment_reference",),
+        sort="{a}.event_datetime DESC, {a}.event_id",
+        cursor=LATEST_EVENT_CURSOR,
+        after=(
+            "AND e.event_datetime <= {after0}::timestamptz"
+            " AND (e.event_datetime < {after0}::timestamptz OR e.event_id > {after1}::uuid)"
+        ),
+        page=True,
+    ),
+}

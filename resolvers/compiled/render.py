@@ -1,0 +1,260 @@
+"""A plan's SQL: one statement per source, building the answer's JSON in PostgreSQL.
+
+Every value the request brings (keys, sizes, cursors, filters, row rules' arguments, the
+response keys themselves) is a parameter; the SQL text is made only of this package's
+constants and the loaders' row sources, so it is the same for every request of a shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from resolvers.cargo import UNTIED_SLOT, untied_events
+from resolvers.compiled.entities import ENTITIES, LINKS, Entity, LinkDef
+from resolvers.compiled.plan import (
+    Binding,
+    ByType,
+    Column,
+    Const,
+    KeyBinding,
+    Link,
+    Obj,
+    Optional,
+    Page,
+    PageBinding,
+    Plan,
+    Remote,
+    Value,
+)
+from resolvers.rules import RULE_SLOT, Rule
+
+PARAMETER = re.compile(r"\$(\d+)")
+DISCRIMINANT = re.compile(r"[A-Z_]+")
+
+
+class Writer:
+    """One statement's parameters, aliases and the request's values."""
+
+    def __init__(self, bindings: Sequence[Binding], rules: Mapping[str, Rule], nonce: str) -> None:
+        self.args: list[Any] = []
+        self.bindings = bindings
+        self.rules = rules
+        self._nonce = nonce
+        self._texts: dict[str, str] = {}
+        self._rules: dict[str, list[str]] = {}
+        self._aliases = 0
+
+    def param(self, value: Any, cast: str = "") -> str:
+        self.args.append(value)
+        return f"${len(self.args)}{cast}"
+
+    def text(self, value: str) -> str:
+        """A text parameter, once per statement whatever the number of uses."""
+        found = self._texts.get(value)
+        if found is None:
+            found = self._texts[value] = self.param(value, "::text")
+        return found
+
+    def nonce(self) -> str:
+        return self.text(self._nonce)
+
+    def alias(self) -> str:
+        self._aliases += 1
+        return f"hg{self._aliases}"
+
+    def rule(self, name: str | None, sql: str) -> str:
+        """Fill a row source's rule slot (and the untied-events slot) with the entity's rule."""
+        if name is None:
+            return sql
+        rule = self.rules[name]
+        numbers = self._rules.get(name)
+        if numbers is None:
+            numbers = self._rules[name] = [self.param(a) for a in rule.args]
+        sql = sql.replace(UNTIED_SLOT, untied_events(rule))
+        return sql.replace(RULE_SLOT, f"({rule.predicate.format(*numbers)})")
+
+    def embed(self, sql: str, args: Sequence[Any]) -> str:
+        """A statement numbered from $1, renumbered after this one's parameters."""
+        offset = len(self.args)
+        self.args.extend(args)
+        return PARAMETER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
+
+
+# --- Values ------------------------------------------------------------------------------
+
+
+def value(w: Writer, v: Value, entity: Entity, a: str) -> str:
+    if isinstance(v, Const):
+        return const(w, v)
+    if isinstance(v, Column):
+        return entity.fields[v.name].replace("{a}", a)
+    if isinstance(v, Obj):
+        return obj(w, v, entity, a)
+    if isinstance(v, Optional):
+        return f"CASE WHEN {entity.tests[v.test].replace('{a}', a)} THEN {obj(w, v.shape, entity, a)} END"
+    if isinstance(v, ByType):
+        return by_type(w, v, entity, a)
+    if isinstance(v, Remote):
+        key = entity.keys[LINKS[v.link].key].replace("{a}", a)
+        return f"to_json({w.nonce()} || ':{v.segment}:' || {key})"
+    owner = tuple(o.replace("{a}", a) for o in LINKS[v.link].owner)
+    return link(w, v, owner)
+
+
+def const(w: Writer, c: Const) -> str:
+    if c.value is None:
+        return "NULL"
+    if isinstance(c.value, bool):
+        return "TRUE" if c.value else "FALSE"
+    return w.text(c.value)
+
+
+def obj(w: Writer, o: Obj, entity: Entity, a: str) -> str:
+    pairs = ", ".join(f"{w.text(k)}, {value(w, v, entity, a)}" for k, v in o.fields)
+    return f"json_build_object({pairs})"
+
+
+def by_type(w: Writer, b: ByType, entity: Entity, a: str) -> str:
+    assert entity.discriminator is not None
+    whens = []
+    for discriminant, shape in b.branches:
+        assert DISCRIMINANT.fullmatch(discriminant)
+        whens.append(f"WHEN '{discriminant}' THEN {obj(w, shape, entity, a)}")
+    return f"CASE {entity.discriminator.replace('{a}', a)} {' '.join(whens)} END"
+
+
+def shape(w: Writer, s: Obj | ByType, entity: Entity, a: str) -> str:
+    return obj(w, s, entity, a) if isinstance(s, Obj) else by_type(w, s, entity, a)
+
+
+# --- Links and pages ---------------------------------------------------------------------
+
+
+def rows(w: Writer, d: LinkDef, owner: Sequence[str], page: PageBinding | None) -> str:
+    """The link's row source for one parent, with its rule, cursor and limit filled in."""
+    sql = d.rows
+    for i, expression in enumerate(owner):
+        sql = sql.replace(f"{{owner{i}}}", expression)
+    if page is not None:
+        after = d.after if page.after is not None else ""
+        for i, part in enumerate(page.after or ()):
+            after = after.replace(f"{{after{i}}}", w.param(part))
+        sql = sql.replace("{after}", after).replace("{limit}", w.param(page.size + 1, "::int"))
+    return w.rule(ENTITIES[d.target].rule, sql)
+
+
+def link(w: Writer, v: Link | Page, owner: Sequence[str]) -> str:
+    d = LINKS[v.link]
+    if isinstance(v, Page):
+        binding = w.bindings[v.slot]
+        assert isinstance(binding, PageBinding)
+        source = (
+            rows(w, d, owner, binding)
+            if binding.rows is None
+            else w.rule(ENTITIES[d.target].rule, w.embed(binding.rows.sql, binding.rows.args))
+        )
+        return page(w, v, d, source, binding)
+    target = ENTITIES[d.target]
+    a = w.alias()
+    source = rows(w, d, owner, None)
+    if v.many:
+        order = d.sort.replace("{a}", a)
+        aggregate = f"json_agg({shape(w, v.shape, target, a)} ORDER BY {order})"
+        return f"coalesce((SELECT {aggregate} FROM ({source}) {a}), '[]'::json)"
+    return f"(SELECT {shape(w, v.shape, target, a)} FROM ({source}) {a})"
+
+
+def page(w: Writer, p: Page, d: LinkDef, source: str, binding: PageBinding) -> str:
+    """A Relay connection over rows fetched with LIMIT size + 1 (the extra one: more follow)."""
+    target = ENTITIES[d.target]
+    a = w.alias()
+    size = w.param(binding.size, "::int")
+    kept = f"FILTER (WHERE {a}.hg_rn <= {size})"
+    cursor = d.cursor.replace("{a}", a)
+    parts: list[str] = []
+    for key, part, payload in p.parts:
+        if part == "typename":
+            sql = w.text(payload)
+        elif part == "edges":
+            fields = ", ".join(
+                f"{w.text(k)}, {edge_value(w, kind, x, target, a, cursor)}"
+                for k, kind, x in payload
+            )
+            sql = f"coalesce(json_agg(json_build_object({fields}) ORDER BY {a}.hg_rn) {kept}, '[]'::json)"
+        elif part == "nodes":
+            sql = f"coalesce(json_agg({shape(w, payload, target, a)} ORDER BY {a}.hg_rn) {kept}, '[]'::json)"
+        else:
+            sql = page_info(w, payload, binding, a, size, cursor, kept)
+        parts.append(f"{w.text(key)}, {sql}")
+    order = d.sort.replace("{a}", "hg_x")
+    numbered = f"SELECT hg_x.*, row_number() OVER (ORDER BY {order}) AS hg_rn FROM ({source}) hg_x"
+    return f"(SELECT json_build_object({', '.join(parts)}) FROM ({numbered}) {a})"
+
+
+def edge_value(w: Writer, kind: str, payload: Any, target: Entity, a: str, cursor: str) -> str:
+    if kind == "cursor":
+        return cursor
+    if kind == "typename":
+        return w.text(payload)
+    return shape(w, payload, target, a)
+
+
+def page_info(
+    w: Writer,
+    fields: Sequence[tuple[str, str, Any]],
+    binding: PageBinding,
+    a: str,
+    size: str,
+    cursor: str,
+    kept: str,
+) -> str:
+    values = {
+        "hasNextPage": f"count(*) > {size}",
+        "hasPreviousPage": "TRUE" if binding.after_given else "FALSE",
+        "startCursor": f"(array_agg({cursor} ORDER BY {a}.hg_rn) {kept})[1]",
+        "endCursor": f"(array_agg({cursor} ORDER BY {a}.hg_rn DESC) {kept})[1]",
+    }
+    pairs = ", ".join(
+        f"{w.text(k)}, {w.text(arg) if kind == 'typename' else values[kind]}"
+        for k, kind, arg in fields
+    )
+    return f"json_build_object({pairs})"
+
+
+# --- Statements --------------------------------------------------------------------------
+
+
+def root_statement(w: Writer, plan: Plan, source: str) -> str:
+    """One row: a column per root field of `source`, in document order."""
+    columns = []
+    for root in plan.roots:
+        if root.source == source:
+            assert isinstance(root.value, Link | Page)
+            columns.append(link(w, root.value, root_owner(w, root.value, root.slot)))
+    return "SELECT " + ", ".join(f"{c}::text" for c in columns)
+
+
+def root_owner(w: Writer, v: Link | Page, slot: int) -> tuple[str, ...]:
+    if slot < 0:
+        return ()
+    binding = w.bindings[slot]
+    assert isinstance(binding, KeyBinding)
+    key = w.param(binding.value)
+    return tuple(o.replace("{key}", key) for o in LINKS[v.link].owner)
+
+
+def segment_statement(w: Writer, plan: Plan, keys: Mapping[int, Sequence[str]]) -> str:
+    """Rows (segment, key, JSON) for the keys markers named, all segments of one source."""
+    parts = []
+    for number, wanted in keys.items():
+        segment = plan.segments[number]
+        d = LINKS[segment.value.link]
+        owner = tuple(o.replace("{k}", "hg_k.key") for o in d.from_key)
+        json = link(w, segment.value, owner)
+        parts.append(
+            f"SELECT {number} AS segment, hg_k.key, {json}::text AS json "
+            f"FROM unnest({w.param(list(wanted), '::text[]')}) AS hg_k(key)"
+        )
+    return "\nUNION ALL\n".join(parts)

@@ -1,0 +1,111 @@
+"""A request's arguments for a plan's slots, validated by the same functions as the resolvers.
+
+A refused argument raises the resolvers' own GraphQLError; the executor then runs the whole
+operation on the resolver path, which reports it at each of its paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from graphql.execution.values import VariableValues, get_argument_values
+from strawberry.types.arguments import convert_arguments
+
+from resolvers import identifiers
+from resolvers.cargo import container_statement, event_statement
+from resolvers.compiled.plan import Binding, KeyBinding, PageBinding
+from resolvers.vessel import port_call_statement, vessel_statement
+from schema.cargo import containers_arguments
+from schema.compiled.planner import Slot
+from schema.context import Info
+from schema.events import EVENT_KEY, event_cursor, events_arguments
+from schema.inputs import identifier
+from schema.pagination import page_request
+from schema.vessel import (
+    CONTAINER_KEY,
+    container_cursor,
+    port_call_argument,
+    port_calls_arguments,
+    valid_imo,
+    vessels_arguments,
+)
+
+
+def port_calls(info: Info, **arguments: Any) -> Binding:
+    criteria, request, cursor = port_calls_arguments(info, **arguments)
+    rows = port_call_statement(criteria, request.size, cursor)
+    return PageBinding(request.size, cursor, cursor is not None, rows)
+
+
+def vessels(info: Info, **arguments: Any) -> Binding:
+    search, request, cursor = vessels_arguments(info, **arguments)
+    rows = vessel_statement(search, request.size, cursor)
+    return PageBinding(request.size, cursor, cursor is not None, rows)
+
+
+def containers(info: Info, **arguments: Any) -> Binding:
+    where, request, cursor = containers_arguments(info, **arguments)
+    rows = container_statement(where, request.size, cursor)
+    return PageBinding(request.size, None, cursor is not None, rows)
+
+
+def events(info: Info, **arguments: Any) -> Binding:
+    where, request, cursor = events_arguments(info, **arguments)
+    rows = event_statement(where, request.size, cursor)
+    return PageBinding(request.size, cursor, cursor is not None, rows)
+
+
+def port_call(info: Info, id: str) -> Binding:
+    return KeyBinding(port_call_argument(id))
+
+
+def vessel(info: Info, imo: str) -> Binding:
+    return KeyBinding(valid_imo(info, imo, "imo"))
+
+
+def container(info: Info, number: str) -> Binding:
+    return KeyBinding(identifier(identifiers.container_number, number, "number"))
+
+
+def nested_page(
+    arity: int, cursor: Callable[[list[Any] | None], tuple[Any, ...] | None]
+) -> Callable[..., Binding]:
+    def bind(info: Info, first: int | None = None, after: str | None = None) -> Binding:
+        request = page_request(first, after, arity, info.context.max_page_size)
+        key = cursor(request.after)
+        return PageBinding(request.size, key, after is not None)
+
+    return bind
+
+
+BINDERS: Mapping[str, Callable[..., Binding]] = {
+    "Query.portCalls": port_calls,
+    "Query.vessels": vessels,
+    "Query.containers": containers,
+    "Query.events": events,
+    "Query.portCall": port_call,
+    "Query.vessel": vessel,
+    "Query.container": container,
+    "PortCall.containers": nested_page(len(CONTAINER_KEY), container_cursor),
+    "Container.events": nested_page(len(EVENT_KEY), event_cursor),
+}
+
+
+def bind(
+    info: Info, slots: Sequence[Slot], variables: VariableValues, strawberry_schema: Any
+) -> list[Binding]:
+    """Each slot's binding, in document order (as the resolvers would validate them)."""
+    converter = strawberry_schema.schema_converter
+    bound: list[Binding] = []
+    for slot in slots:
+        raw = get_argument_values(slot.field, slot.node, variables)
+        definition = slot.field.extensions["strawberry-definition"]
+        arguments = convert_arguments(
+            raw,
+            definition.arguments,
+            scalar_registry=converter.scalar_registry,
+            config=strawberry_schema.config,
+        )
+        bound.append(BINDERS[slot.coordinate](info, **arguments))
+    return bound

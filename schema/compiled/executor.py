@@ -1,0 +1,180 @@
+"""The compiled path inside Strawberry's execution: parse, validation, limits, variables and
+the operation's choice happen as always; only the execution of a query's root fields changes.
+
+A query the planner supports runs as one statement per source and answers JSON bytes
+(`RawData`); any other runs on the resolver path, whole, with its reason counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, GraphQLObjectType, OperationType
+from graphql.execution.collect_fields import FieldDetails
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from resolvers.compiled.entities import ENTITIES
+from resolvers.compiled.run import run_plan
+from resolvers.rules import Rule
+from resolvers.sources import INPUT_VALUE_ERRORS
+from schema.compiled.bindings import bind
+from schema.compiled.planner import Compiled, Planner, Rules, Unsupported
+from schema.compiled.probes import apply
+from schema.context import Context, Info
+
+log = logging.getLogger("harborgraph.execution")
+PLAN_CACHE_SIZE = 256
+
+
+class RawData(dict[str, Any]):
+    """An answer's `data` already serialised by PostgreSQL: the HTTP layer sends the bytes."""
+
+    def __init__(self, json: bytes) -> None:
+        super().__init__()
+        self.json = json
+
+
+class ExecutionStats:
+    """What ran how, for this process: compiled answers and each fallback's reason."""
+
+    def __init__(self) -> None:
+        self.compiled = 0
+        self.fallbacks: Counter[str] = Counter()
+
+
+class PlanCache:
+    """Plans by document, operation and field-access decisions (least recently used out)."""
+
+    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
+        self._plans: OrderedDict[Hashable, Compiled | str] = OrderedDict()
+        self._size = size
+
+    def get(self, key: Hashable) -> Compiled | str | None:
+        found = self._plans.get(key)
+        if found is not None:
+            self._plans.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, plan: Compiled | str) -> None:
+        self._plans[key] = plan
+        if len(self._plans) > self._size:
+            self._plans.popitem(last=False)
+
+
+class ArgumentsInfo:
+    """What the argument validators read of `info`: the request's context."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+
+def compiled_executor(rules: Rules) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """An executor class for a schema with these field rules, with its own plan cache."""
+    cache = PlanCache()
+    stats = ExecutionStats()
+
+    class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
+        execution_stats = stats
+
+        def execute_collected_root_fields(
+            self,
+            root_type: GraphQLObjectType,
+            root_value: Any,
+            grouped_field_set: dict[str, list[FieldDetails]],
+            serially: bool,
+            new_defer_usages: Sequence[Any],
+        ) -> Any:
+            def resolvers() -> Any:
+                return super(CompiledExecutor, self).execute_collected_root_fields(
+                    root_type, root_value, grouped_field_set, serially, new_defer_usages
+                )
+
+            if self.operation.operation is not OperationType.QUERY:
+                return resolvers()
+            compiled = self._plan(grouped_field_set)
+            if isinstance(compiled, str):
+                self._fall_back(compiled)
+                return resolvers()
+            return self._run(compiled, resolvers)
+
+        def _plan(self, grouped: Mapping[str, list[FieldDetails]]) -> Compiled | str:
+            context: Context = self.context_value
+            key = self._cache_key(context)
+            found = cache.get(key)
+            if found is None:
+                planner = Planner(
+                    self.schema,
+                    self.fragments,
+                    self.variable_values,
+                    self.operation,
+                    rules,
+                    context.access,
+                )
+                try:
+                    found = planner.compile(grouped)
+                except Unsupported as reason:
+                    found = str(reason)
+                cache.put(key, found)
+            return found
+
+        def _cache_key(self, context: Context) -> Hashable:
+            source = self.operation.loc.source.body if self.operation.loc else id(self.operation)
+            principal = context.principal
+            # `@skip`/`@include` read Boolean variables: a different value, another shape.
+            switches = tuple(
+                sorted((k, v) for k, v in self.variable_values.coerced.items() if v is True)
+            )
+            name = self.operation.name.value if self.operation.name else None
+            return (source, name, principal.anonymous, principal.scopes, switches)
+
+        def _fall_back(self, reason: str) -> None:
+            stats.fallbacks[reason] += 1
+            context: Context = self.context_value
+            context.memo["execution"] = f"resolvers: {reason}"
+            log.info(orjson.dumps({"event": "fallback", "reason": reason}).decode())
+
+        async def _run(self, compiled: Compiled, resolvers: Any) -> Any:
+            context: Context = self.context_value
+            warnings = list(context.memo.get("warnings", ()))
+            try:
+                strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+                info: Info = ArgumentsInfo(context)  # type: ignore[assignment]
+                bindings = bind(info, compiled.slots, self.variable_values, strawberry_schema)
+            except GraphQLError:
+                # The resolver path reports the refusal at each of its paths.
+                context.memo["warnings"] = warnings
+                self._fall_back("refused argument")
+                result = resolvers()
+                return await result if self.is_awaitable(result) else result
+            rules = await row_rules(context, compiled)
+            try:
+                data = await run_plan(compiled.plan, context.pools, bindings, rules)
+            except INPUT_VALUE_ERRORS:
+                # A value the database cannot take (a NUL byte...): the resolver path names
+                # the field it was given to.
+                self._fall_back("value refused by the database")
+                result = resolvers()
+                return await result if self.is_awaitable(result) else result
+            stats.compiled += 1
+            context.memo["execution"] = "compiled"
+            if compiled.probes:
+                errors = apply(compiled.probes, orjson.loads(data), context.access)
+                self.collected_errors.errors.extend(errors)
+            return RawData(data)
+
+    return CompiledExecutor
+
+
+async def row_rules(context: Context, compiled: Compiled) -> dict[str, Rule]:
+    """The row rules the plan's entities name, built as the loaders build them."""
+    names = {ENTITIES[e].rule for e in compiled.entities} - {None}
+    rules: dict[str, Rule] = {}
+    if "schedule" in names:
+        rules["schedule"] = context.loaders.vessel.rules.schedule
+    if "cargo" in names:
+        rules["cargo"] = await context.loaders.cargo_rule()
+    return rules
