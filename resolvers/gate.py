@@ -17,7 +17,15 @@ from typing import Any
 import asyncpg
 from aiodataloader import DataLoader
 
-from resolvers.paging import FILTERS_SLOT, LIMIT_SLOT, Cursor, compose, fetch_page, present
+from resolvers.paging import (
+    FILTERS_SLOT,
+    LIMIT_SLOT,
+    Cursor,
+    Statement,
+    compose,
+    fetch_page,
+    present,
+)
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
 from resolvers.sources import Pool
@@ -135,9 +143,13 @@ async def appointments_page(
     pool: Pool, rule: Rule, f: AppointmentFilter, size: int, after: Cursor | None
 ) -> list[Record]:
     """Up to size + 1 appointments after the cursor (the extra one says more follow)."""
+    return await fetch_page(pool, appointment_statement(f, size, after), rule)
+
+
+def appointment_statement(f: AppointmentFilter, size: int, after: Cursor | None) -> Statement:
+    """The appointment list's page (rule slot unbound)."""
     chosen = _appointment_conditions(f, after)
-    statement = compose(SELECT_APPOINTMENTS, APPOINTMENT_CONDITIONS, chosen, size + 1)
-    return await fetch_page(pool, statement, rule)
+    return compose(SELECT_APPOINTMENTS, APPOINTMENT_CONDITIONS, chosen, size + 1)
 
 
 async def appointment_visits(pool: Pool, trucker_scac: str) -> list[tuple[str, str, str, str]]:
@@ -217,9 +229,13 @@ def _transaction_conditions(
 async def transactions_page(
     pool: Pool, rule: Rule, f: TransactionFilter, size: int, after: Cursor | None
 ) -> list[Record]:
+    return await fetch_page(pool, transaction_statement(f, size, after), rule)
+
+
+def transaction_statement(f: TransactionFilter, size: int, after: Cursor | None) -> Statement:
+    """The gate transaction list's page (rule slot unbound)."""
     chosen = _transaction_conditions(f, after)
-    statement = compose(SELECT_TRANSACTIONS, TRANSACTION_CONDITIONS, chosen, size + 1)
-    return await fetch_page(pool, statement, rule)
+    return compose(SELECT_TRANSACTIONS, TRANSACTION_CONDITIONS, chosen, size + 1)
 
 
 # --- Empty-return rules (the "Return Signal") ----------------------------------------------

@@ -336,6 +336,22 @@ INSTANT_KEY = (parse_instant, parse_int)
 RULE_KEY = (parse_text, parse_text, parse_text, parse_text, parse_instant, parse_int)
 
 
+def appointments_arguments(
+    info: Info, filter: AppointmentFilter | None, first: int | None, after: str | None
+) -> tuple[sql.AppointmentFilter, PageRequest, Cursor | None]:
+    """The appointment list's arguments, validated (resolvers and compiled path alike)."""
+    request = page_request(first, after, len(INSTANT_KEY), info.context.max_page_size)
+    return appointment_filter(info, filter), request, cursor_key(request.after, INSTANT_KEY)
+
+
+def transactions_arguments(
+    info: Info, filter: GateTransactionFilter | None, first: int | None, after: str | None
+) -> tuple[sql.TransactionFilter, PageRequest, Cursor | None]:
+    """The gate transaction list's arguments, validated (resolvers and compiled path alike)."""
+    request = page_request(first, after, len(INSTANT_KEY), info.context.max_page_size)
+    return transaction_filter(info, filter), request, cursor_key(request.after, INSTANT_KEY)
+
+
 @strawberry.type
 class GateQuery:
     @strawberry.federation.field(
@@ -355,11 +371,11 @@ class GateQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[Appointment] | None:
-        request = page_request(first, after, len(INSTANT_KEY), info.context.max_page_size)
-        conditions = appointment_filter(info, filter)
+        conditions, request, cursor = appointments_arguments(info, filter, first, after)
         return await _partner_list(
             info,
             request,
+            cursor,
             sql.appointments_page,
             conditions,
             sql.appointment_key,
@@ -384,11 +400,11 @@ class GateQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[GateTransaction] | None:
-        request = page_request(first, after, len(INSTANT_KEY), info.context.max_page_size)
-        conditions = transaction_filter(info, filter)
+        conditions, request, cursor = transactions_arguments(info, filter, first, after)
         return await _partner_list(
             info,
             request,
+            cursor,
             sql.transactions_page,
             conditions,
             sql.transaction_key,
@@ -448,13 +464,13 @@ class GateQuery:
 async def _partner_list(
     info: Info,
     request: PageRequest,
+    after: Cursor | None,
     fetch: Callable[[Pool, Rule, F, int, Cursor | None], Awaitable[list[sql.Record]]],
     conditions: F,
     key: Callable[[sql.Record], tuple[Any, ...]],
     to_node: Callable[[sql.Record], T],
 ) -> Connection[T]:
     """A list of partner rows under the gate row rule, after its (time, id) cursor."""
-    after = cursor_key(request.after, INSTANT_KEY)
     rule = info.context.loaders.gate.rule
     rows = await fetch(info.context.pools["gate"], rule, conditions, request.size, after)
     return rows_connection(rows, request, key, to_node)

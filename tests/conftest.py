@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -210,7 +211,29 @@ async def app_client(
 
 @pytest.fixture(scope="session")
 def api(app_client: httpx.AsyncClient) -> Api:
+    """The app as partners reach it: the compiled path by default (HARBORGRAPH_EXECUTION)."""
     return Api(app_client)
+
+
+@pytest.fixture(scope="session")
+async def resolver_client(
+    test_settings: Settings, seeded_url: str, sql_counter: SqlCounter
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The same app answering every query on the resolver path (HARBORGRAPH_EXECUTION)."""
+    from graph.app import create_app
+    from graph.database import source_dsns
+
+    settings = dataclasses.replace(test_settings, execution="resolvers")
+    app = create_app(settings, source_dsns(settings, seeded_url), sql_counter.observe)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://harborgraph.test") as c:
+            yield c
+
+
+@pytest.fixture(scope="session")
+def resolver_api(resolver_client: httpx.AsyncClient) -> Api:
+    return Api(resolver_client)
 
 
 class Tokens:

@@ -11,8 +11,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from resolvers.cargo import CONTAINER_COLUMNS, CONTAINER_FROM, EVENT_COLUMNS, UNTIED_SLOT
-from resolvers.vessel import PORT_CALL_COLUMNS, PORT_CALL_FROM, TERMINAL_COLUMNS, VESSEL_COLUMNS
+from resolvers.cargo import (
+    CONTAINER_COLUMNS,
+    CONTAINER_FROM,
+    EVENT_COLUMNS,
+    SELECT_SHIPMENTS,
+    UNTIED_SLOT,
+)
+from resolvers.gate import APPOINTMENT_COLUMNS, TRANSACTION_COLUMNS
+from resolvers.vessel import (
+    PORT_CALL_COLUMNS,
+    PORT_CALL_FROM,
+    TERMINAL_COLUMNS,
+    TIMESTAMP_COLUMNS,
+    TIMESTAMP_FROM,
+    VESSEL_COLUMNS,
+)
 
 
 def instant(column: str) -> str:
@@ -136,6 +150,102 @@ PORT_CALL = Entity(
     },
     keys={"id": "{a}.id::text"},
 )
+TIMESTAMP = Entity(
+    source="vessel",
+    rule="timestamps",
+    fields={
+        "id": "{a}.id::text",
+        "classifier": "{a}.classifier",
+        "service_type": "{a}.service_type",
+        "event_type": "{a}.event_type",
+        "event_date_time": instant("{a}.event_datetime"),
+        "publisher": "{a}.publisher_code",
+        "publisher_role": "{a}.publisher_role",
+        "remark": "{a}.remark",
+        "delay_reason_code": "{a}.delay_reason_code",
+    },
+)
+AIS_POSITION = Entity(
+    source="vessel",
+    rule=None,
+    fields={
+        "recorded_at": instant("{a}.recorded_at"),
+        "latitude": "{a}.latitude",
+        "longitude": "{a}.longitude",
+        "speed_knots": "{a}.speed_knots::float8",
+        "course": "{a}.course_deg::float8",
+        "heading": "{a}.heading_deg",
+        "navigational_status": "{a}.navigational_status",
+    },
+)
+SHIPMENT = Entity(
+    source="cargo",
+    rule="cargo",
+    fields={
+        "transport_document_reference": "{a}.transport_document_reference",
+        "carrier_booking_reference": "{a}.carrier_booking_reference",
+        "carrier": "{a}.carrier_scac",
+        **{
+            n: "{a}." + n
+            for n in (
+                *("direction", "port_of_loading", "port_of_discharge", "place_of_receipt"),
+                *("place_of_delivery", "commodity", "hs_code"),
+            )
+        },
+        "created_at": instant("{a}.created_at"),
+        **{
+            f"{party}.{attribute}": f"{{a}}.{party}_{column}"
+            for party in ("shipper", "consignee", "notify_party")
+            for attribute, column in (("name", "name"), ("organization_code", "code"))
+        },
+    },
+    tests={p: f"{{a}}.{p}_name IS NOT NULL" for p in ("shipper", "consignee", "notify_party")},
+)
+APPOINTMENT = Entity(
+    source="gate",
+    rule="gate",
+    fields={
+        "reference": "{a}.appointment_reference",
+        **{
+            n: "{a}." + n
+            for n in (
+                *("trucker_scac", "unlocode", "smdg_code", "equipment_reference"),
+                *("move_type", "status", "truck_license_plate"),
+            )
+        },
+        **{n: instant("{a}." + n) for n in ("window_start", "window_end", "created_at")},
+    },
+    keys={
+        "terminal": "{a}.unlocode || '|' || {a}.smdg_code",
+        "number": "{a}.equipment_reference",
+    },
+)
+GATE_TRANSACTION = Entity(
+    source="gate",
+    rule="gate",
+    fields={
+        **{
+            n: "{a}." + n
+            for n in (
+                *("trucker_scac", "unlocode", "smdg_code", "lane", "equipment_reference"),
+                *("move_type", "turn_time_minutes"),
+            )
+        },
+        **{n: instant("{a}." + n) for n in ("gate_in_at", "gate_out_at")},
+    },
+    keys={
+        "terminal": "{a}.unlocode || '|' || {a}.smdg_code",
+        "number": "{a}.equipment_reference",
+    },
+)
+# A container's shipment is visible whenever the container is (its own visit names the
+# document, which is what the shipment's rule asks), so its columns are read directly.
+SHIPMENT_OF_CONTAINER = """(SELECT {column} FROM cargo.shipment s
+    WHERE s.transport_document_reference = {a}.transport_document_reference)"""
+PARTY_OF_CONTAINER = """(SELECT p.party_name FROM cargo.shipment_party p
+    WHERE p.transport_document_reference = {a}.transport_document_reference
+      AND p.party_function = '{function}')"""
+
 CONTAINER = Entity(
     source="cargo",
     rule="cargo",
@@ -159,10 +269,15 @@ CONTAINER = Entity(
         "seals": "{a}.seals",
         "dangerous_goods.un_number": "{a}.dangerous_goods_un_number",
         "dangerous_goods.imo_class": "{a}.dangerous_goods_class",
+        "commodity": SHIPMENT_OF_CONTAINER.replace("{column}", "s.commodity"),
+        "hs_code": SHIPMENT_OF_CONTAINER.replace("{column}", "s.hs_code"),
+        "shipper": PARTY_OF_CONTAINER.replace("{function}", "OS"),
+        "consignee": PARTY_OF_CONTAINER.replace("{function}", "CN"),
     },
     keys={
         "port_call_id": "{a}.port_call_id::text",
         "terminal": "{a}.unlocode || '|' || {a}.smdg_code",
+        "number": "{a}.equipment_reference",
     },
     tests={"dangerous_goods": "{a}.dangerous_goods_un_number IS NOT NULL"},
 )
@@ -208,6 +323,7 @@ EVENT = Entity(
         "location.facility_smdg_code": "{a}.facility_smdg_code",
     },
     tests={"location": "{a}.unlocode IS NOT NULL"},
+    keys={"port_call_id": "{a}.port_call_id::text", "vessel_imo": "{a}.vessel_imo"},
     discriminator="{a}.event_type",
 )
 
@@ -219,6 +335,11 @@ ENTITIES: Mapping[str, Entity] = {
     "container": CONTAINER,
     "hold": HOLD,
     "event": EVENT,
+    "timestamp": TIMESTAMP,
+    "ais_position": AIS_POSITION,
+    "shipment": SHIPMENT,
+    "appointment": APPOINTMENT,
+    "gate_transaction": GATE_TRANSACTION,
 }
 
 # --- Row sources: the loaders' statements, for one parent --------------------------------
@@ -278,6 +399,37 @@ CROSS JOIN LATERAL (
     LIMIT {{limit}}
 ) ev"""
 
+TIMESTAMPS_OF_PORT_CALL = f"""
+SELECT {TIMESTAMP_COLUMNS} FROM {TIMESTAMP_FROM}
+WHERE tc.port_call_id = {{owner0}} AND /*rule*/"""
+TIMESTAMP_BY_ID = f"""
+SELECT {TIMESTAMP_COLUMNS} FROM {TIMESTAMP_FROM}
+WHERE t.id = {{owner0}} AND /*rule*/"""
+LATEST_POSITION = """
+SELECT a.vessel_imo, a.recorded_at, a.latitude, a.longitude, a.speed_knots, a.course_deg,
+       a.heading_deg, a.navigational_status
+FROM vessel.ais_position a
+WHERE a.vessel_imo = {owner0}
+ORDER BY a.recorded_at DESC
+LIMIT 1"""
+PORT_CALLS_OF_VESSEL = f"""
+SELECT {PORT_CALL_COLUMNS} FROM {PORT_CALL_FROM}
+WHERE pc.vessel_imo = {{owner0}} {{after}} AND /*rule*/
+ORDER BY pc.estimated_arrival, pc.id
+LIMIT {{limit}}"""
+SHIPMENT_BY_REFERENCE = SELECT_SHIPMENTS.replace("= ANY($1::text[])", "= {owner0}")
+CONTAINERS_OF_DOCUMENT = f"""
+SELECT DISTINCT ON (cv.equipment_reference) {CONTAINER_COLUMNS} FROM {CONTAINER_FROM}
+WHERE cv.transport_document_reference = {{owner0}} {{after}} AND /*rule*/
+ORDER BY cv.equipment_reference, cv.updated_at DESC, cv.id DESC
+LIMIT {{limit}}"""
+TRANSACTIONS_OF_CONTAINER = f"""
+SELECT {TRANSACTION_COLUMNS} FROM gate.gate_transaction AS g
+WHERE g.equipment_reference = {{owner0}} AND /*rule*/"""
+APPOINTMENT_BY_ID = f"""
+SELECT {APPOINTMENT_COLUMNS} FROM gate.appointment AS g
+WHERE g.id = {{owner0}} AND /*rule*/"""
+
 PORT_CALL_CURSOR = cursor(quoted(instant("{a}.estimated_arrival")), quoted("{a}.id::text"))
 VESSEL_CURSOR = cursor(json_text("{a}.sort_name"), json_text("{a}.imo"))
 CONTAINER_CURSOR = cursor(json_text("{a}.equipment_reference"))
@@ -285,7 +437,11 @@ LATEST_EVENT_CURSOR = cursor(quoted(instant("{a}.event_datetime")), quoted("{a}.
 FEED_EVENT_CURSOR = cursor(
     quoted(instant("{a}.event_created_datetime")), quoted("{a}.event_id::text")
 )
+APPOINTMENT_CURSOR = cursor(quoted(instant("{a}.window_start")), "{a}.id::text")
+TRANSACTION_CURSOR = cursor(quoted(instant("{a}.gate_in_at")), "{a}.id::text")
 UUID_KEY = ("{k}::uuid",)
+TEXT_KEY = ("{k}",)
+CONTAINER_AFTER = "AND cv.equipment_reference > {after0}::text"
 TERMINAL_KEY = ("split_part({k}, '|', 1)", "split_part({k}, '|', 2)")
 
 LINKS: Mapping[str, LinkDef] = {
@@ -306,6 +462,22 @@ LINKS: Mapping[str, LinkDef] = {
         cursor=FEED_EVENT_CURSOR,
         page=True,
     ),
+    "Query.appointments": LinkDef(
+        "appointment",
+        "",
+        sort="{a}.window_start, {a}.id",
+        cursor=APPOINTMENT_CURSOR,
+        page=True,
+    ),
+    "Query.gateTransactions": LinkDef(
+        "gate_transaction",
+        "",
+        sort="{a}.gate_in_at DESC, {a}.id DESC",
+        cursor=TRANSACTION_CURSOR,
+        page=True,
+    ),
+    "Query.port": LinkDef("port", PORT_BY_UNLOCODE, owner=("{key}::text",)),
+    "Query.shipment": LinkDef("shipment", SHIPMENT_BY_REFERENCE, owner=("{key}::text",)),
     "Query.portCall": LinkDef("port_call", PORT_CALL_BY_ID, owner=("{key}::uuid",)),
     "Query.vessel": LinkDef("vessel", VESSEL_BY_IMO, owner=("{key}::text",)),
     "Query.container": LinkDef("container", CONTAINER_BY_NUMBER, owner=("{key}::text",)),
@@ -323,7 +495,26 @@ LINKS: Mapping[str, LinkDef] = {
         key="id",
         sort="{a}.equipment_reference",
         cursor=CONTAINER_CURSOR,
-        after="AND cv.equipment_reference > {after0}::text",
+        after=CONTAINER_AFTER,
+        page=True,
+    ),
+    "PortCall.timestamps": LinkDef(
+        "timestamp", TIMESTAMPS_OF_PORT_CALL, owner=("{a}.id",), sort="{a}.created_at, {a}.id"
+    ),
+    "Timestamp.replyTo": LinkDef(
+        "timestamp", TIMESTAMP_BY_ID, owner=("{a}.reply_to_timestamp_id",)
+    ),
+    "Timestamp.terminal": LinkDef(
+        "terminal", TERMINAL_BY_KEY, owner=("{a}.terminal_unlocode", "{a}.terminal_smdg_code")
+    ),
+    "Vessel.latestPosition": LinkDef("ais_position", LATEST_POSITION, owner=("{a}.imo",)),
+    "Vessel.portCalls": LinkDef(
+        "port_call",
+        PORT_CALLS_OF_VESSEL,
+        owner=("{a}.imo",),
+        sort="{a}.estimated_arrival, {a}.id",
+        cursor=PORT_CALL_CURSOR,
+        after="AND (pc.estimated_arrival, pc.id) > ({after0}::timestamptz, {after1}::uuid)",
         page=True,
     ),
     "Port.terminals": LinkDef(
@@ -358,5 +549,52 @@ LINKS: Mapping[str, LinkDef] = {
             " AND (e.event_datetime < {after0}::timestamptz OR e.event_id > {after1}::uuid)"
         ),
         page=True,
+    ),
+    "Container.shipment": LinkDef(
+        "shipment", SHIPMENT_BY_REFERENCE, owner=("{a}.transport_document_reference",)
+    ),
+    "Container.gateTransactions": LinkDef(
+        "gate_transaction",
+        TRANSACTIONS_OF_CONTAINER,
+        from_key=TEXT_KEY,
+        key="number",
+        sort="{a}.gate_in_at, {a}.id",
+    ),
+    "Shipment.containers": LinkDef(
+        "container",
+        CONTAINERS_OF_DOCUMENT,
+        owner=("{a}.transport_document_reference",),
+        sort="{a}.equipment_reference",
+        cursor=CONTAINER_CURSOR,
+        after=CONTAINER_AFTER,
+        page=True,
+    ),
+    "EquipmentEvent.portCall": LinkDef(
+        "port_call", PORT_CALL_BY_ID, from_key=UUID_KEY, key="port_call_id"
+    ),
+    "EquipmentEvent.container": LinkDef(
+        "container", CONTAINER_BY_NUMBER, owner=("{a}.equipment_reference",)
+    ),
+    "TransportEvent.portCall": LinkDef(
+        "port_call", PORT_CALL_BY_ID, from_key=UUID_KEY, key="port_call_id"
+    ),
+    "TransportEvent.vessel": LinkDef("vessel", VESSEL_BY_IMO, from_key=TEXT_KEY, key="vessel_imo"),
+    "ShipmentEvent.shipment": LinkDef(
+        "shipment", SHIPMENT_BY_REFERENCE, owner=("{a}.transport_document_reference",)
+    ),
+    "Appointment.terminal": LinkDef(
+        "terminal", TERMINAL_BY_KEY, from_key=TERMINAL_KEY, key="terminal"
+    ),
+    "Appointment.container": LinkDef(
+        "container", CONTAINER_BY_NUMBER, from_key=TEXT_KEY, key="number"
+    ),
+    "GateTransaction.appointment": LinkDef(
+        "appointment", APPOINTMENT_BY_ID, owner=("{a}.appointment_id",)
+    ),
+    "GateTransaction.terminal": LinkDef(
+        "terminal", TERMINAL_BY_KEY, from_key=TERMINAL_KEY, key="terminal"
+    ),
+    "GateTransaction.container": LinkDef(
+        "container", CONTAINER_BY_NUMBER, from_key=TEXT_KEY, key="number"
     ),
 }

@@ -15,17 +15,21 @@ from strawberry.types.arguments import convert_arguments
 from resolvers import identifiers
 from resolvers.cargo import container_statement, event_statement
 from resolvers.compiled.plan import Binding, KeyBinding, PageBinding
+from resolvers.gate import appointment_statement, transaction_statement
 from resolvers.vessel import port_call_statement, vessel_statement
-from schema.cargo import containers_arguments
+from schema.cargo import containers_arguments, document_reference
 from schema.compiled.planner import Slot
 from schema.context import Info
 from schema.events import EVENT_KEY, event_cursor, events_arguments
+from schema.gate import appointments_arguments, transactions_arguments
 from schema.inputs import identifier
 from schema.pagination import page_request
 from schema.vessel import (
     CONTAINER_KEY,
+    PORT_CALL_KEY,
     container_cursor,
     port_call_argument,
+    port_call_cursor,
     port_calls_arguments,
     valid_imo,
     vessels_arguments,
@@ -56,6 +60,27 @@ def events(info: Info, **arguments: Any) -> Binding:
     return PageBinding(request.size, cursor, cursor is not None, rows)
 
 
+def appointments(info: Info, **arguments: Any) -> Binding:
+    where, request, cursor = appointments_arguments(info, **arguments)
+    rows = appointment_statement(where, request.size, cursor)
+    return PageBinding(request.size, cursor, cursor is not None, rows)
+
+
+def gate_transactions(info: Info, **arguments: Any) -> Binding:
+    where, request, cursor = transactions_arguments(info, **arguments)
+    rows = transaction_statement(where, request.size, cursor)
+    return PageBinding(request.size, cursor, cursor is not None, rows)
+
+
+def shipment(info: Info, transport_document_reference: str) -> Binding:
+    argument = "transportDocumentReference"
+    return KeyBinding(document_reference(transport_document_reference, argument))
+
+
+def port(info: Info, unlocode: str) -> Binding:
+    return KeyBinding(identifier(identifiers.unlocode, unlocode, "unlocode"))
+
+
 def port_call(info: Info, id: str) -> Binding:
     return KeyBinding(port_call_argument(id))
 
@@ -84,11 +109,17 @@ BINDERS: Mapping[str, Callable[..., Binding]] = {
     "Query.vessels": vessels,
     "Query.containers": containers,
     "Query.events": events,
+    "Query.appointments": appointments,
+    "Query.gateTransactions": gate_transactions,
+    "Query.shipment": shipment,
+    "Query.port": port,
     "Query.portCall": port_call,
     "Query.vessel": vessel,
     "Query.container": container,
     "PortCall.containers": nested_page(len(CONTAINER_KEY), container_cursor),
     "Container.events": nested_page(len(EVENT_KEY), event_cursor),
+    "Vessel.portCalls": nested_page(len(PORT_CALL_KEY), port_call_cursor),
+    "Shipment.containers": nested_page(len(CONTAINER_KEY), container_cursor),
 }
 
 

@@ -175,6 +175,10 @@ async def row_rules(context: Context, compiled: Compiled) -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     if "schedule" in names:
         rules["schedule"] = context.loaders.vessel.rules.schedule
+    if "timestamps" in names:
+        rules["timestamps"] = context.loaders.vessel.rules.timestamps
+    if "gate" in names:
+        rules["gate"] = context.loaders.gate.rule
     if "cargo" in names:
         rules["cargo"] = await context.loaders.cargo_rule()
     return rules

@@ -67,6 +67,11 @@ ENTITY_OF_TYPE: Mapping[str, str] = {
     "EquipmentEvent": "event",
     "TransportEvent": "event",
     "ShipmentEvent": "event",
+    "Timestamp": "timestamp",
+    "AisPosition": "ais_position",
+    "Shipment": "shipment",
+    "Appointment": "appointment",
+    "GateTransaction": "gate_transaction",
 }
 DISCRIMINANT: Mapping[str, str] = {
     "EquipmentEvent": "EQUIPMENT",

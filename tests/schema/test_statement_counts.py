@@ -110,9 +110,16 @@ async def _audited_requests(
     await flush_audit(client)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "resolvers"])
 @pytest.mark.parametrize("case", sorted(CASES))
 async def test_statements_do_not_grow_with_the_page(
-    api: Api, app_client: httpx.AsyncClient, tokens: Tokens, count_sql: SqlCounter, case: str
+    api: Api,
+    resolver_api: Api,
+    app_client: httpx.AsyncClient,
+    tokens: Tokens,
+    count_sql: SqlCounter,
+    case: str,
+    compiled: bool,
 ) -> None:
     root, query = CASES[case]
     # Customs sees every row of every source; only the port authority reads the audit trail.
@@ -120,7 +127,8 @@ async def test_statements_do_not_grow_with_the_page(
     token = tokens.mint(org, *EVERYTHING)
     if root == "auditEvents":
         await _audited_requests(api, tokens, app_client, 12)
-    edges, statements = await page_costs(api, count_sql, query, root, token)
+    client = api if compiled else resolver_api
+    edges, statements = await page_costs(client, count_sql, query, root, token)
     if root in FULL_PAGES:
         assert edges == [10, 100], f"{case}: {edges} edges"
     else:
