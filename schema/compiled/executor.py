@@ -46,6 +46,12 @@ class ExecutionStats:
         self.fallbacks: Counter[str] = Counter()
 
 
+def execution_stats(schema: Any) -> ExecutionStats | None:
+    """The stats of a schema answering on the compiled path (None on the resolver path)."""
+    stats = getattr(schema.execution_context_class, "execution_stats", None)
+    return stats if isinstance(stats, ExecutionStats) else None
+
+
 class PlanCache:
     """Plans by document, operation and field-access decisions (least recently used out)."""
 

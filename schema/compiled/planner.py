@@ -133,7 +133,6 @@ class Planner:
     segments: list[Segment] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
     entities: set[str] = field(default_factory=set)
-    branch_depth: int = 0
 
     def compile(self, grouped: Mapping[str, list[FieldDetails]]) -> Compiled:
         roots = tuple(self.root(key, details) for key, details in grouped.items())
@@ -186,17 +185,14 @@ class Planner:
                 continue
             allowed = self.access.allows(requirement)
             if not allowed or requirement.audited:
-                self.probe(Probe(path, requirement, allowed, tuple(d.node for d in details)))
+                self.probes.append(
+                    Probe(path, requirement, allowed, tuple(d.node for d in details))
+                )
             if not allowed:
                 if isinstance(graphql_field.type, GraphQLNonNull):
                     raise Unsupported(f"denied non-null field {coordinate}")
                 return False
         return True
-
-    def probe(self, probe: Probe) -> None:
-        if self.branch_depth:
-            raise Unsupported("protected field under a type condition")
-        self.probes.append(probe)
 
     # --- Objects -------------------------------------------------------------------------
 
@@ -214,17 +210,30 @@ class Planner:
         self, returned: GraphQLNamedType, entity: str, details: list[FieldDetails], path: Path
     ) -> Shape:
         if isinstance(returned, GraphQLInterfaceType):
-            self.branch_depth += 1
-            branches = tuple(
-                (DISCRIMINANT[t.name], self.obj(t, entity, details, path))
-                for t in self.schema.get_possible_types(returned)
-            )
-            self.branch_depth -= 1
-            return ByType(branches)
+            return self.by_type(returned, entity, details, path)
         assert isinstance(returned, GraphQLObjectType)
         if ENTITY_OF_TYPE.get(returned.name) != entity:
             raise Unsupported(f"type {returned.name}")
         return self.obj(returned, entity, details, path)
+
+    def by_type(
+        self,
+        interface: GraphQLInterfaceType,
+        entity: str,
+        details: list[FieldDetails],
+        path: Path,
+    ) -> ByType:
+        branches: list[tuple[str, Obj]] = []
+        probes: list[list[Probe]] = []
+        for concrete in self.schema.get_possible_types(interface):
+            start = len(self.probes)
+            branches.append(
+                (DISCRIMINANT[concrete.name], self.obj(concrete, entity, details, path))
+            )
+            probes.append(self.probes[start:])
+            del self.probes[start:]
+        self.probes.extend(branch_probes(branches, probes, len(path)))
+        return ByType(tuple(branches))
 
     def obj(
         self, parent: GraphQLObjectType, entity: str, details: list[FieldDetails], path: Path
@@ -378,6 +387,27 @@ class Planner:
             else:
                 raise Unsupported(f"field PageInfo.{name}")
         return tuple(fields)
+
+
+def branch_probes(
+    branches: list[tuple[str, Obj]], probes: list[list[Probe]], depth: int
+) -> list[Probe]:
+    """The probes of an interface's branches, found in the answer by response key alone.
+
+    An object's type is not in the answer, but which keys it has is: a probe under key `k`
+    of one branch holds for every object having `k` only if each other branch with `k` has
+    the very same probe (same field written at the same place). Otherwise, fall back.
+    """
+    merged: list[Probe] = []
+    for index, own in enumerate(probes):
+        for probe in own:
+            top = probe.path[depth]
+            for other, (_, shape) in enumerate(branches):
+                if other != index and top in dict(shape.fields) and probe not in probes[other]:
+                    raise Unsupported("a protected field differs between type conditions")
+            if probe not in merged:
+                merged.append(probe)
+    return merged
 
 
 def _python_name(graphql_field: GraphQLField) -> str:

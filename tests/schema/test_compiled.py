@@ -1,0 +1,119 @@
+"""The compiled path answers exactly as the resolver path: a differential test.
+
+Generated operations (tests/schema/operations.py) are sent, for every kind of partner with
+and without `cargo:commercial` and anonymously, to the app twice: compiled (the default) and
+on the resolver path (HARBORGRAPH_EXECUTION=resolvers). Status, data, errors (as a set:
+the resolver path fixes no order), extensions and the audit record must be equal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from graph.demo import GRANTS
+from graph.state import AppState
+from resolvers.principal import OrganizationKind
+from resolvers.sources import SourcePools
+from schema.compiled.executor import execution_stats
+from tests.conftest import Api, Tokens
+from tests.schema.operations import Values, generate, seeded_values
+
+OPERATIONS = int(os.environ.get("HARBORGRAPH_DIFFERENTIAL_OPERATIONS", "300"))
+FIRST_SEED = int(os.environ.get("HARBORGRAPH_DIFFERENTIAL_SEED", "1000"))
+COMMERCIAL = "cargo:commercial"
+
+
+def app_state(client: httpx.AsyncClient) -> AppState:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    state: AppState = transport.app.state.harborgraph  # type: ignore[attr-defined]
+    return state
+
+
+@contextmanager
+def audit_records(client: httpx.AsyncClient) -> Iterator[list[Any]]:
+    """The audit records the app submits while the block runs (the writer still gets them)."""
+    sink = app_state(client).audit
+    submit = sink.submit
+    seen: list[Any] = []
+
+    def recording(record: Any) -> None:
+        seen.append(record)
+        submit(record)
+
+    sink.submit = recording  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        del sink.submit
+
+
+def callers(tokens: Tokens) -> list[tuple[str, str | None]]:
+    """(label, token) for each kind with and without cargo:commercial, and anonymous."""
+    found: list[tuple[str, str | None]] = [("anonymous", None)]
+    for kind in OrganizationKind:
+        org = tokens.organizations[kind.value]
+        granted = {s.value for s in GRANTS[kind]}
+        for scopes in (granted | {COMMERCIAL}, granted - {COMMERCIAL}):
+            label = f"{kind.value}{'+' if COMMERCIAL in scopes else '-'}commercial"
+            found.append((label, tokens.mint(org, *sorted(scopes))))
+    return found
+
+
+def comparable(response: httpx.Response) -> dict[str, Any]:
+    payload = response.json()
+    errors = sorted(json.dumps(e, sort_keys=True) for e in payload.get("errors", []))
+    return {
+        "status": response.status_code,
+        "data": payload.get("data"),
+        "errors": errors,
+        "extensions": payload.get("extensions"),
+    }
+
+
+def audited(records: list[Any]) -> list[tuple[Any, ...]]:
+    return [(r.fields, r.rows_counted, r.denials) for r in records]
+
+
+@pytest.fixture(scope="module")
+async def values(seeded_pools: SourcePools) -> Values:
+    return await seeded_values(seeded_pools)
+
+
+async def compare(
+    api: Api,
+    resolver_api: Api,
+    seed: int,
+    values: Values,
+    who: list[tuple[str, str | None]],
+) -> None:
+    query, variables = generate(seed, values)
+    for label, token in who:
+        with audit_records(api.client) as compiled_audit:
+            compiled = comparable(await api.post(query, variables, token))
+        with audit_records(resolver_api.client) as resolver_audit:
+            expected = comparable(await resolver_api.post(query, variables, token))
+        context = f"seed {seed}, caller {label}\n{query}\nvariables: {variables}"
+        assert compiled == expected, context
+        assert audited(compiled_audit) == audited(resolver_audit), context
+
+
+async def test_generated_operations_answer_alike(
+    api: Api, resolver_api: Api, tokens: Tokens, values: Values
+) -> None:
+    stats = execution_stats(app_state(api.client).schema)
+    assert stats is not None
+    compiled_before = stats.compiled
+    who = callers(tokens)
+    for seed in range(FIRST_SEED, FIRST_SEED + OPERATIONS):
+        await compare(api, resolver_api, seed, values, who)
+    # Most operations must really have run compiled, or the comparison proves nothing.
+    compiled = stats.compiled - compiled_before
+    assert compiled > OPERATIONS * len(who) // 2, (compiled, dict(stats.fallbacks))
