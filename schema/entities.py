@@ -53,7 +53,7 @@ def _usable(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_KEY_LENGTH and value.isprintable()
 
 
-def _keyed(index: int, representation: object, keys: KeySets) -> dict[str, Any] | GraphQLError:
+def keyed(index: int, representation: object, keys: KeySets) -> dict[str, Any] | GraphQLError:
     if not isinstance(representation, dict):
         return _refusal(index, "must be an object")
     type_name = representation.get("__typename")
@@ -91,7 +91,7 @@ def install_entity_checks(schema: GraphQLSchema) -> None:
 
     def checked(source: Any, info: Any, representations: list[Any]) -> Any:
         _within_budget(info, len(representations))
-        prepared = [_keyed(i, r, keys) for i, r in enumerate(representations)]
+        prepared = [keyed(i, r, keys) for i, r in enumerate(representations)]
         valid = [p for p in prepared if isinstance(p, dict)]
         found = iter(resolve(source, info, representations=valid) if valid else [])
         return [p if isinstance(p, GraphQLError) else next(found) for p in prepared]

@@ -439,6 +439,9 @@ FEED_EVENT_CURSOR = cursor(
 )
 APPOINTMENT_CURSOR = cursor(quoted(instant("{a}.window_start")), "{a}.id::text")
 TRANSACTION_CURSOR = cursor(quoted(instant("{a}.gate_in_at")), "{a}.id::text")
+# `_entities` keys are partners' text: hex in the marker, parts split at '|'.
+HEX_KEY = ("convert_from(decode(split_part({k}, '|', 1), 'hex'), 'UTF8')",)
+HEX_KEYS = (*HEX_KEY, "convert_from(decode(split_part({k}, '|', 2), 'hex'), 'UTF8')")
 UUID_KEY = ("{k}::uuid",)
 TEXT_KEY = ("{k}",)
 CONTAINER_AFTER = "AND cv.equipment_reference > {after0}::text"
@@ -481,6 +484,13 @@ LINKS: Mapping[str, LinkDef] = {
     "Query.portCall": LinkDef("port_call", PORT_CALL_BY_ID, owner=("{key}::uuid",)),
     "Query.vessel": LinkDef("vessel", VESSEL_BY_IMO, owner=("{key}::text",)),
     "Query.container": LinkDef("container", CONTAINER_BY_NUMBER, owner=("{key}::text",)),
+    # Federation's entity references, one segment per type (`_entities`).
+    "_entities.Container": LinkDef("container", CONTAINER_BY_NUMBER, from_key=HEX_KEY),
+    "_entities.Vessel": LinkDef("vessel", VESSEL_BY_IMO, from_key=HEX_KEY),
+    "_entities.PortCall": LinkDef("port_call", PORT_CALL_BY_ID, from_key=UUID_KEY),
+    "_entities.Port": LinkDef("port", PORT_BY_UNLOCODE, from_key=HEX_KEY),
+    "_entities.Terminal": LinkDef("terminal", TERMINAL_BY_KEY, from_key=HEX_KEYS),
+    "_entities.Shipment": LinkDef("shipment", SHIPMENT_BY_REFERENCE, from_key=HEX_KEY),
     # Links between entities.
     "PortCall.vessel": LinkDef("vessel", VESSEL_BY_IMO, owner=("{a}.vessel_imo",)),
     "PortCall.port": LinkDef("port", PORT_BY_UNLOCODE, owner=("{a}.unlocode",)),

@@ -87,7 +87,16 @@ class Remote:
     link: str  # the link it answers (LINKS), whose `key` names the current row's marker key
 
 
-Value: TypeAlias = Const | Column | Obj | Optional | ByType | Link | Page | Remote
+@dataclass(frozen=True, slots=True)
+class Entities:
+    """Federation's `_entities`: a list in the representations' order, each item a marker
+    of its type's segment (bound per request: `EntitiesBinding`)."""
+
+    slot: int
+    segments: tuple[tuple[str, int], ...]  # (type name, segment)
+
+
+Value: TypeAlias = Const | Column | Obj | Optional | ByType | Link | Page | Remote | Entities
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +145,14 @@ class KeyBinding:
     value: Any
 
 
-Binding: TypeAlias = PageBinding | KeyBinding | None
+@dataclass(frozen=True, slots=True)
+class EntitiesBinding:
+    """Each representation's type and key (hex-encoded: partners' text), or None: null."""
+
+    items: tuple[tuple[str, str] | None, ...]
+
+
+Binding: TypeAlias = PageBinding | KeyBinding | EntitiesBinding | None
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from resolvers.compiled.plan import (
     ByType,
     Column,
     Const,
+    Entities,
     KeyBinding,
     Link,
     Obj,
@@ -99,6 +100,7 @@ def value(w: Writer, v: Value, entity: Entity, a: str) -> str:
     if isinstance(v, Remote):
         key = entity.keys[LINKS[v.link].key].replace("{a}", a)
         return f"to_json({w.nonce()} || ':{v.segment}:' || {key})"
+    assert not isinstance(v, Entities)  # a root only: its markers are written in run.py
     owner = tuple(o.replace("{a}", a) for o in LINKS[v.link].owner)
     return link(w, v, owner)
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 
-from resolvers.compiled.plan import Binding, Const, Plan
+from resolvers.compiled.plan import Binding, Const, Entities, EntitiesBinding, Plan
 from resolvers.compiled.render import Writer, root_statement, segment_statement
 from resolvers.rules import Rule
 from resolvers.sources import SourcePools
@@ -66,6 +66,7 @@ async def _roots(
     nonce: str,
 ) -> bytes:
     sources = list(dict.fromkeys(r.source for r in plan.roots if r.source))
+    # Root fields no source answers: a constant, or `_entities` (markers only).
 
     async def one(source: str) -> list[str | None]:
         w = Writer(bindings, rules, nonce)
@@ -80,11 +81,24 @@ async def _roots(
     for root in plan.roots:
         if isinstance(root.value, Const):
             value = orjson.dumps(root.value.value)
+        elif isinstance(root.value, Entities):
+            value = _entity_markers(root.value, bindings, nonce)
         else:
             text = next(columns[root.source])
             value = b"null" if text is None else text.encode()
         parts.append(orjson.dumps(root.key) + b":" + value)
     return b"{" + b",".join(parts) + b"}"
+
+
+def _entity_markers(entities: Entities, bindings: Sequence[Binding], nonce: str) -> bytes:
+    binding = bindings[entities.slot]
+    assert isinstance(binding, EntitiesBinding)
+    segments = dict(entities.segments)
+    items = [
+        b"null" if item is None else f'"{nonce}:{segments[item[0]]}:{item[1]}"'.encode()
+        for item in binding.items
+    ]
+    return b"[" + b",".join(items) + b"]"
 
 
 async def _segments(

@@ -9,17 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from graphql import GraphQLError
 from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.types.arguments import convert_arguments
 
 from resolvers import identifiers
 from resolvers.cargo import container_statement, event_statement
-from resolvers.compiled.plan import Binding, KeyBinding, PageBinding
+from resolvers.compiled.plan import Binding, EntitiesBinding, KeyBinding, PageBinding
 from resolvers.gate import appointment_statement, transaction_statement
 from resolvers.vessel import port_call_statement, vessel_statement
 from schema.cargo import containers_arguments, document_reference
-from schema.compiled.planner import Slot
+from schema.compiled.planner import Slot, Unsupported
 from schema.context import Info
+from schema.cost import MAX_OBJECTS
+from schema.entities import MAX_REPRESENTATIONS, entity_keys, keyed
 from schema.events import EVENT_KEY, event_cursor, events_arguments
 from schema.gate import appointments_arguments, transactions_arguments
 from schema.inputs import identifier
@@ -30,6 +33,7 @@ from schema.vessel import (
     container_cursor,
     port_call_argument,
     port_call_cursor,
+    port_call_uuid,
     port_calls_arguments,
     valid_imo,
     vessels_arguments,
@@ -93,6 +97,33 @@ def container(info: Info, number: str) -> Binding:
     return KeyBinding(identifier(identifiers.container_number, number, "number"))
 
 
+def entities(
+    slot: Slot, keys: Mapping[str, list[tuple[str, ...]]], representations: list[Any]
+) -> Binding:
+    """Each representation checked as the resolver path checks it; its type and hex key."""
+    count = len(representations)
+    if count > MAX_REPRESENTATIONS or count * slot.cost > MAX_OBJECTS:
+        raise Unsupported("refused argument")  # the resolver path names the limit
+    items: list[tuple[str, str] | None] = []
+    for index, representation in enumerate(representations):
+        found = keyed(index, representation, keys)
+        if isinstance(found, GraphQLError):
+            raise Unsupported("refused argument")
+        if found["__typename"] not in slot.types:
+            raise Unsupported(f"_entities of type {found['__typename']}")
+        items.append(entity_key(found))
+    return EntitiesBinding(tuple(items))
+
+
+def entity_key(representation: dict[str, Any]) -> tuple[str, str] | None:
+    type_name = representation["__typename"]
+    if type_name == "PortCall":
+        ident = port_call_uuid(representation["id"])
+        return None if ident is None else (type_name, str(ident))
+    parts = [v for k, v in representation.items() if k != "__typename"]
+    return type_name, "|".join(part.encode().hex() for part in parts)
+
+
 def nested_page(
     arity: int, cursor: Callable[[list[Any] | None], tuple[Any, ...] | None]
 ) -> Callable[..., Binding]:
@@ -130,6 +161,11 @@ def bind(
     converter = strawberry_schema.schema_converter
     bound: list[Binding] = []
     for slot in slots:
+        if slot.coordinate == "Query._entities":
+            keys = entity_keys(strawberry_schema._schema)
+            raw = get_argument_values(slot.field, slot.node, variables)
+            bound.append(entities(slot, keys, raw["representations"]))
+            continue
         raw = get_argument_values(slot.field, slot.node, variables)
         definition = slot.field.extensions["strawberry-definition"]
         arguments = convert_arguments(

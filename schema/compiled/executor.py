@@ -150,10 +150,11 @@ def compiled_executor(rules: Rules) -> type[StrawberryGraphQLCoreExecutionContex
                 strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
                 info: Info = ArgumentsInfo(context)  # type: ignore[assignment]
                 bindings = bind(info, compiled.slots, self.variable_values, strawberry_schema)
-            except GraphQLError:
+            except (GraphQLError, Unsupported) as refusal:
                 # The resolver path reports the refusal at each of its paths.
                 context.memo["warnings"] = warnings
-                self._fall_back("refused argument")
+                reason = str(refusal) if isinstance(refusal, Unsupported) else "refused argument"
+                self._fall_back(reason)
                 result = resolvers()
                 return await result if self.is_awaitable(result) else result
             rules = await row_rules(context, compiled)

@@ -22,6 +22,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     OperationDefinitionNode,
     get_named_type,
     is_leaf_type,
@@ -38,6 +39,7 @@ from resolvers.compiled.plan import (
     ByType,
     Column,
     Const,
+    Entities,
     Link,
     Obj,
     Optional,
@@ -49,6 +51,7 @@ from resolvers.compiled.plan import (
     Shape,
     Value,
 )
+from schema.cost import PageCost
 from schema.permissions import FieldAccess, Requirement
 
 ITEMS = 0  # a path step through every item of a list
@@ -73,6 +76,8 @@ ENTITY_OF_TYPE: Mapping[str, str] = {
     "Appointment": "appointment",
     "GateTransaction": "gate_transaction",
 }
+# The entities `_entities` resolves on the compiled path (not Organization).
+ENTITY_TYPES = frozenset({"Container", "Vessel", "PortCall", "Port", "Terminal", "Shipment"})
 DISCRIMINANT: Mapping[str, str] = {
     "EquipmentEvent": "EQUIPMENT",
     "TransportEvent": "TRANSPORT",
@@ -103,6 +108,8 @@ class Slot:
     coordinate: str
     field: GraphQLField
     node: FieldNode
+    cost: int = 0  # `_entities`: what one representation's selections may return
+    types: frozenset[str] = frozenset()  # `_entities`: the types it may resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +154,8 @@ class Planner:
         name = details[0].node.name.value
         if name == "__typename":
             return Root(key, "", Const(query.name))
+        if name == "_entities":
+            return self.entities_root(key, query.fields[name], details)
         coordinate = f"Query.{name}"
         if coordinate not in LINKS:
             raise Unsupported(f"root field {name}")
@@ -164,10 +173,48 @@ class Planner:
         return Root(key, source, Link(coordinate, shape), slot)
 
     def slot(
-        self, coordinate: str, graphql_field: GraphQLField, details: list[FieldDetails]
+        self,
+        coordinate: str,
+        graphql_field: GraphQLField,
+        details: list[FieldDetails],
+        cost: int = 0,
+        types: frozenset[str] = frozenset(),
     ) -> int:
-        self.slots.append(Slot(coordinate, graphql_field, details[0].node))
+        self.slots.append(Slot(coordinate, graphql_field, details[0].node, cost, types))
         return len(self.slots) - 1
+
+    def entities_root(
+        self, key: str, graphql_field: GraphQLField, details: list[FieldDetails]
+    ) -> Root:
+        """One segment per entity type the caller may read; representations of any other
+        type are refused when bound (and the operation falls back)."""
+        union = get_named_type(graphql_field.type)
+        assert isinstance(union, GraphQLUnionType)
+        branches: list[tuple[str, Obj]] = []
+        probes: list[list[Probe]] = []
+        segments: list[tuple[str, int]] = []
+        for concrete in self.schema.get_possible_types(union):
+            rule = self.rules.types.get(concrete.name)
+            if concrete.name not in ENTITY_TYPES or (rule and not self.access.allows(rule)):
+                continue
+            entity = ENTITY_OF_TYPE[concrete.name]
+            self.entities.add(entity)
+            start = len(self.probes)
+            shape = self.obj(concrete, entity, details, (key, ITEMS))
+            probes.append(self.probes[start:])
+            del self.probes[start:]
+            branches.append((concrete.name, shape))
+            value = Link(f"_entities.{concrete.name}", shape)
+            self.segments.append(Segment(ENTITIES[entity].source, entity, value))
+            segments.append((concrete.name, len(self.segments) - 1))
+        self.probes.extend(branch_probes(branches, probes, 2))
+        definitions = {name: f.definition for name, f in self.fragments.items()}
+        selections = details[0].node.selection_set
+        assert selections is not None
+        cost = PageCost(self.schema, definitions).cost(selections, union)
+        types = frozenset(name for name, _ in segments)
+        slot = self.slot("Query._entities", graphql_field, details, cost, types)
+        return Root(key, "", Entities(slot, tuple(segments)))
 
     # --- Field rules ---------------------------------------------------------------------
 

@@ -303,7 +303,7 @@ class Generator:
             (
                 *("portCalls", "portCalls", "portCall", "vessels", "vessel", "containers"),
                 *("containers", "container", "events", "shipment", "appointments"),
-                *("gateTransactions", "port"),
+                *("gateTransactions", "port", "_entities", "_entities"),
             )
         )
         if kind == "portCalls":
@@ -324,6 +324,8 @@ class Generator:
         if kind in ("appointments", "gateTransactions"):
             target = "Appointment" if kind == "appointments" else "GateTransaction"
             return self.root_page(kind, self.page_arguments(target, (0, 4)), target, depth)
+        if kind == "_entities":
+            return self.entities(depth)
         if kind == "portCall":
             value = rng.choice(v.port_call_ids)
             argument = self.literal_or_variable("ID!", value, json.dumps(value))
@@ -345,6 +347,30 @@ class Generator:
                 f'{self.alias("shipment")}(transportDocumentReference: "{value}") {{ {selection} }}'
             )
         return f'{self.alias("port")}(unlocode: "USLAX") {{ {self.selection("Port", depth)} }}'
+
+    def entities(self, depth: int) -> str:
+        v, rng = self.values, self.rng
+        choices: list[dict[str, Any]] = [
+            *({"__typename": "Container", "number": n} for n in v.numbers[:8]),
+            *({"__typename": "Vessel", "imo": i} for i in v.imos[:4]),
+            *({"__typename": "PortCall", "id": i} for i in v.port_call_ids[:4]),
+            {"__typename": "PortCall", "id": "not-a-port-call"},
+            {"__typename": "Port", "unlocode": "USLAX"},
+            {"__typename": "Terminal", "unlocode": "USLAX", "smdgCode": v.terminals[0]},
+            *({"__typename": "Shipment", "transportDocumentReference": d} for d in v.documents[:4]),
+            {"__typename": "Container", "number": 'QUOTE"\\|'},
+        ]
+        if rng.random() < 0.05:
+            choices.append({"__typename": "Organization", "code": "CBP"})
+        if rng.random() < 0.05:
+            choices.append({"__typename": "Container"})  # refused: no key
+        representations = rng.sample(choices, rng.randint(1, 6))
+        argument = self.variable("[_Any!]!", representations)
+        types = ("Container", "Vessel", "PortCall", "Port", "Terminal", "Shipment")
+        parts = [
+            f"... on {t} {{ {self.selection(t, depth)} }}" for t in types if rng.random() < 0.7
+        ]
+        return f"{self.alias('_entities')}(representations: {argument}) {{ __typename {' '.join(parts)} }}"
 
     def root_page(self, field_name: str, arguments: list[str], type_name: str, depth: int) -> str:
         return (
