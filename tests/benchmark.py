@@ -1,21 +1,26 @@
-"""The carrier-query benchmark (issue 3): a script, not a test; `make bench` runs it.
+"""The partner-query benchmark (issue 9): a script, not a test; `make bench` runs it.
 
-    .venv/bin/python tests/benchmark.py [--scale 1] [--concurrency 16] [--duration 20]
+    .venv/bin/python tests/benchmark.py [--scales 1,10] [--concurrency 16] [--duration 10]
                                         [--database-url URL]
 
+For each scale:
 1. A scratch database `hg_bench_<pid>` on --database-url / TEST_DATABASE_URL (an admin URL),
    else on an embedded PostgreSQL in a temporary directory; migrated and seeded (seed 42,
    fixed anchor date).
-2. The app served by uvicorn in a subprocess (this file with --serve): gc.freeze() after
-   start-up and a higher generation-0 threshold, and a counter of the SQL statements the
-   app's pools run, read at GET /_bench/sql (that route exists only in this bootstrap).
-3. A carrier token for the carrier with the most port calls before the anchor.
-4. The carrier query: 25 port calls x 20 containers x their latest 3 events, checked once.
-5. Load: tests/bench_load.py in another process, N concurrent keep-alive connections for
-   D seconds after a warm-up; wrk too when it is installed.
-6. SQL statements per request from the counter.
-7. The SQL floor: the same data by three hand-written statements on one connection, against
-   the median latency of single sequential GraphQL requests.
+2. The carrier query (25 port calls x 20 containers x their latest 3 events) asked by four
+   partners with the same document and variables: the carrier with the most calls, the
+   trucker with the most appointments, the terminal of most of those calls, and customs.
+   Each sees what its row rules allow.
+3. The app served by uvicorn in a subprocess (this file with --serve): gc.freeze() after
+   start-up and a higher generation-0 threshold; GET /_bench/statements counts the SQL
+   statements of the app's pools and POST /_bench/sql serves the SQL floor (the same data by
+   hand-written SQL, tests/bench_floor.py) over the same HTTP stack. Those routes exist
+   only in this bootstrap.
+4. Per partner, on the compiled path, on the resolver path (HARBORGRAPH_EXECUTION, a server
+   each) and for the floor: req/s at N concurrent (tests/bench_load.py in another process),
+   p50/p99, one request alone (median of sequential runs), SQL statements and server CPU
+   per request. The answers are checked: compiled equals resolvers, the floor's data equals
+   the compiled answer's.
 Everything stops (server, scratch database, embedded PostgreSQL) on exit, errors and Ctrl-C.
 """
 
@@ -31,17 +36,15 @@ import os
 import platform
 import re
 import resource
-import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
@@ -49,16 +52,18 @@ from typing import Any
 
 import asyncpg
 import httpx
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HERE = Path(__file__).resolve().parent
 LOAD_GENERATOR = HERE / "bench_load.py"
 HOST = "127.0.0.1"
-SQL_ROUTE = "/_bench/sql"
+STATEMENTS_ROUTE = "/_bench/statements"
+FLOOR_ROUTE = "/_bench/sql"
 DEFAULT_ANCHOR = "2026-03-02"
-PORT_CALLS, CONTAINERS, EVENTS = 25, 20, 3
 SCOPES = ("vessel:read", "cargo:read")
+PARTNERS = ("carrier", "trucker", "terminal", "customs")
+PATHS = ("compiled", "resolvers", "SQL floor")
 
 CARRIER_QUERY = """
 query Carrier($carrier: String!, $before: DateTime!) {
@@ -80,11 +85,6 @@ query Carrier($carrier: String!, $before: DateTime!) {
 }
 """
 
-# --- The SQL floor: the same data, hand-written, three statements -------------------------
-# Same predicates as the API's for a carrier: its calls arriving before the anchor, its own
-# visits of each call by container number, and each container's latest unretracted events
-# that belong to one of the carrier's visits of it (by transport call, else by document).
-
 CARRIER_WITH_MOST_CALLS = """
 SELECT o.code, pc.carrier_scac, count(*) AS calls
 FROM vessel.port_call pc
@@ -94,55 +94,26 @@ GROUP BY o.code, pc.carrier_scac
 ORDER BY calls DESC, o.code
 LIMIT 1
 """
-FLOOR_PORT_CALLS = """
-SELECT pc.id, v.imo, v.name, pc.estimated_arrival, ftc.smdg_code
-FROM vessel.port_call pc
-JOIN vessel.vessel v ON v.imo = pc.vessel_imo
-LEFT JOIN LATERAL (
-    SELECT tc.smdg_code FROM vessel.terminal_call tc
-    WHERE tc.port_call_id = pc.id ORDER BY tc.sequence LIMIT 1
-) ftc ON TRUE
-WHERE pc.carrier_scac = $1 AND pc.estimated_arrival < $2
-ORDER BY pc.estimated_arrival, pc.id
-LIMIT $3
-"""
-FLOOR_CONTAINERS = """
-SELECT k.ord, c.equipment_reference, c.status, c.available_for_pickup
-FROM unnest($1::uuid[]) WITH ORDINALITY AS k(port_call_id, ord)
-CROSS JOIN LATERAL (
-    SELECT cv.equipment_reference, cv.status, cv.available_for_pickup
-    FROM cargo.container_visit cv
-    WHERE cv.port_call_id = k.port_call_id AND cv.carrier_scac = $2
-    ORDER BY cv.equipment_reference
-    LIMIT $3
-) c
-ORDER BY k.ord, c.equipment_reference
-"""
-FLOOR_EVENTS = """
-SELECT k.ord, e.event_type, e.event_datetime, e.equipment_event_type_code
-FROM unnest($1::text[]) WITH ORDINALITY AS k(equipment_reference, ord)
-CROSS JOIN LATERAL (
-    SELECT e.event_id, e.event_type, e.event_datetime, e.equipment_event_type_code
-    FROM cargo.event e
-    WHERE e.equipment_reference = k.equipment_reference
-      AND e.retracted_at IS NULL
-      AND EXISTS (
-          SELECT 1 FROM cargo.container_visit cv
-          WHERE cv.equipment_reference = e.equipment_reference
-            AND cv.carrier_scac = $2
-            AND CASE WHEN e.port_call_id IS NOT NULL THEN cv.port_call_id = e.port_call_id
-                     WHEN e.transport_document_reference IS NOT NULL
-                         THEN cv.transport_document_reference = e.transport_document_reference
-                     ELSE TRUE END)
-    ORDER BY e.event_datetime DESC, e.event_id
-    LIMIT $3
-) e
-ORDER BY k.ord, e.event_datetime DESC, e.event_id
-"""
-
-# One port call as both sides see it: vessel imo and name, arrival, terminal, and per
-# container (number, status, available, ((event type, time, equipment event code), ...)).
-Shape = tuple[Any, ...]
+# The other partners asking the same query ($1: the carrier's SCAC). The bench database
+# holds every source, so these look-ups may join them.
+PARTNER_ORGANIZATIONS = {
+    "trucker": """
+        SELECT o.code FROM community.organization o
+        JOIN gate.appointment a ON a.trucker_scac = o.scac
+        JOIN cargo.container_visit cv ON cv.equipment_reference = a.equipment_reference
+        WHERE o.kind = 'TRUCKER' AND cv.carrier_scac = $1 AND a.status <> 'CANCELLED'
+        GROUP BY o.code ORDER BY count(*) DESC, o.code LIMIT 1""",
+    "terminal": """
+        SELECT o.code FROM community.organization o
+        JOIN vessel.terminal_call tc
+            ON tc.unlocode = o.terminal_unlocode AND tc.smdg_code = o.terminal_smdg_code
+        JOIN vessel.port_call pc ON pc.id = tc.port_call_id
+        WHERE o.kind = 'TERMINAL' AND pc.carrier_scac = $1
+        GROUP BY o.code ORDER BY count(*) DESC, o.code LIMIT 1""",
+    "customs": """
+        SELECT code FROM community.organization
+        WHERE kind = 'CUSTOMS' AND $1::text IS NOT NULL ORDER BY code LIMIT 1""",
+}
 
 
 class BenchmarkError(RuntimeError):
@@ -187,29 +158,88 @@ class StatementCounter:
         }
 
 
-class BenchApp:
-    """The app, plus GET /_bench/sql; freezes the collector once the lifespan has started."""
+class Floor:
+    """POST /_bench/sql: the floor for {"org", "carrier", "before"}, on a pool of its own
+    (the app's settings, its statements counted like the app's)."""
 
-    def __init__(self, app: ASGIApp, counter: StatementCounter, gen0: int) -> None:
+    def __init__(self, url: str, counter: StatementCounter) -> None:
+        self.url = url
+        self.counter = counter
+        self.pool: Any = None
+        self.principals: dict[str, Any] = {}
+
+    async def start(self) -> None:
+        from graph.database import create_pool
+        from graph.settings import load_settings
+
+        self.pool = await create_pool(self.url, load_settings(), self.counter.observe)
+
+    async def principal(self, org: str) -> Any:
+        from resolvers.community import organization_by_code
+        from resolvers.principal import Principal
+
+        if org not in self.principals:
+            found = await organization_by_code(self.pool, org)
+            if found is None:
+                raise BenchmarkError(f"no organization {org}")
+            self.principals[org] = Principal(
+                subject="bench",
+                organization_code=found.code,
+                kind=found.kind,
+                scopes=frozenset(SCOPES),
+                scac=found.scac,
+                terminal_unlocode=found.terminal_unlocode,
+                terminal_smdg_code=found.terminal_smdg_code,
+            )
+        return self.principals[org]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from tests.bench_floor import FloorRequest, serve_floor
+
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        asked = json.loads(body)
+        request = FloorRequest(
+            await self.principal(asked["org"]),
+            asked["carrier"],
+            dt.datetime.fromisoformat(asked["before"]),
+        )
+        answer = await serve_floor(self.pool, request)
+        await Response(answer, media_type="application/json")(scope, receive, send)
+
+
+class BenchApp:
+    """The app, plus the bench routes; freezes the collector once the lifespan has started."""
+
+    def __init__(self, app: ASGIApp, counter: StatementCounter, floor: Floor, gen0: int) -> None:
         self.app = app
         self.counter = counter
+        self.floor = floor
         self.gen0 = gen0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == SQL_ROUTE:
+        if scope["type"] == "http" and scope["path"] == STATEMENTS_ROUTE:
             await JSONResponse(self.counter.snapshot())(scope, receive, send)
             return
         if scope["type"] != "lifespan":
-            # Counted until the app returns, even when the client has gone (wrk's last ones).
+            # Counted until the app returns, even when the client has gone.
             self.counter.in_flight += 1
             try:
-                await self.app(scope, receive, send)
+                if scope["type"] == "http" and scope["path"] == FLOOR_ROUTE:
+                    await self.floor(scope, receive, send)
+                else:
+                    await self.app(scope, receive, send)
             finally:
                 self.counter.in_flight -= 1
             return
 
         async def started(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
+                await self.floor.start()
                 # Start-up objects (schema, pools, keys) live for the process: keep the
                 # collector from rescanning them, and let generation 0 grow before it runs.
                 gc.collect()
@@ -234,7 +264,7 @@ def serve(gen0: int) -> int:
     counter = StatementCounter()
     app = create_app(settings, source_dsns(settings, settings.database_url), counter.observe)
     uvicorn.run(
-        BenchApp(app, counter, gen0),
+        BenchApp(app, counter, Floor(settings.database_url, counter), gen0),
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -292,9 +322,9 @@ class Seeded:
     seconds: float
     counts: dict[str, int]
     postgres: str
-    org: str
-    scac: str
+    scac: str  # the carrier whose calls the query asks for
     calls_before_anchor: int
+    partners: dict[str, str]  # partner -> organization code
 
 
 async def prepare(url: str, scale: float, anchor: dt.date) -> Seeded:
@@ -312,12 +342,15 @@ async def prepare(url: str, scale: float, anchor: dt.date) -> Seeded:
             await conn.execute("ANALYZE")
             version = str(await conn.fetchval("SHOW server_version"))
             row = await conn.fetchrow(CARRIER_WITH_MOST_CALLS, midnight(anchor))
+            if row is None:
+                raise BenchmarkError("the seed holds no carrier port calls before the anchor")
+            partners = {"carrier": row["code"]}
+            for partner, sql in PARTNER_ORGANIZATIONS.items():
+                partners[partner] = await conn.fetchval(sql, row["carrier_scac"])
     finally:
         await pool.close()
-    if row is None:
-        raise BenchmarkError("the seed holds no carrier port calls before the anchor")
     return Seeded(
-        report.seconds, report.counts, version, row["code"], row["carrier_scac"], row["calls"]
+        report.seconds, report.counts, version, row["carrier_scac"], row["calls"], partners
     )
 
 
@@ -335,8 +368,9 @@ def free_port() -> int:
         return port
 
 
-def server_env(url: str, data_dir: Path, port: int) -> dict[str, str]:
+def server_env(url: str, data_dir: Path, port: int, execution: str) -> dict[str, str]:
     return {
+        "HARBORGRAPH_EXECUTION": execution,
         "HARBORGRAPH_DATABASE_URL": url,
         "HARBORGRAPH_DATA_DIR": str(data_dir),
         "HARBORGRAPH_HOST": HOST,
@@ -359,10 +393,11 @@ def stop(process: subprocess.Popen[bytes], name: str) -> None:
 
 
 @contextlib.contextmanager
-def server(env: Mapping[str, str], gen0: int, log_path: Path) -> Iterator[int]:
+def server(env: Mapping[str, str], args: argparse.Namespace, log_path: Path) -> Iterator[int]:
     """A uvicorn subprocess serving the app; yields its pid once /readyz says ready."""
     base = f"http://{HOST}:{env['HARBORGRAPH_PORT']}"
-    command = [sys.executable, str(Path(__file__).resolve()), "--serve", "--gc-gen0", str(gen0)]
+    command = [sys.executable, str(Path(__file__).resolve()), "--serve"]
+    command += ["--gc-gen0", str(args.gc_gen0)]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HARBORGRAPH_")}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -406,7 +441,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def sql_snapshot(client: httpx.Client) -> dict[str, Any]:
-    snapshot: dict[str, Any] = client.get(SQL_ROUTE).raise_for_status().json()
+    snapshot: dict[str, Any] = client.get(STATEMENTS_ROUTE).raise_for_status().json()
     return snapshot
 
 
@@ -427,185 +462,6 @@ def sql_delta(before: dict[str, Any], after: dict[str, Any]) -> tuple[int, dict[
         if grown:
             labels[label] = grown
     return after["statements"] - before["statements"], labels
-
-
-# --- The carrier query: one checked answer, and the floor -------------------------------------
-
-
-def answer_shape(data: dict[str, Any]) -> list[Shape]:
-    calls = []
-    for call in (edge["node"] for edge in data["portCalls"]["edges"]):
-        containers = []
-        for box in (edge["node"] for edge in call["containers"]["edges"]):
-            events = tuple(
-                (
-                    event["eventType"],
-                    dt.datetime.fromisoformat(event["eventDateTime"]),
-                    event.get("equipmentEventTypeCode"),
-                )
-                for event in (edge["node"] for edge in box["events"]["edges"])
-            )
-            containers.append((box["number"], box["status"], box["availableForPickup"], events))
-        vessel, terminal = call["vessel"] or {}, call["terminal"] or {}
-        calls.append(
-            (
-                vessel.get("imo"),
-                vessel.get("name"),
-                dt.datetime.fromisoformat(call["estimatedArrival"]),
-                terminal.get("smdgCode"),
-                tuple(containers),
-            )
-        )
-    return calls
-
-
-def count_objects(value: Any) -> int:
-    """JSON objects in an answer, every level (connections and edges included)."""
-    if isinstance(value, dict):
-        return 1 + sum(count_objects(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(count_objects(v) for v in value)
-    return 0
-
-
-async def floor_once(
-    conn: asyncpg.Connection[asyncpg.Record], scac: str, before: dt.datetime
-) -> list[Shape]:
-    calls = await conn.fetch(FLOOR_PORT_CALLS, scac, before, PORT_CALLS)
-    boxes = await conn.fetch(FLOOR_CONTAINERS, [c["id"] for c in calls], scac, CONTAINERS)
-    events = await conn.fetch(FLOOR_EVENTS, [b["equipment_reference"] for b in boxes], scac, EVENTS)
-    events_of: dict[int, list[Shape]] = {}
-    for e in events:
-        key = (e["event_type"], e["event_datetime"], e["equipment_event_type_code"])
-        events_of.setdefault(e["ord"], []).append(key)
-    boxes_of: dict[int, list[Shape]] = {}
-    for index, b in enumerate(boxes, start=1):
-        box = (
-            b["equipment_reference"],
-            b["status"],
-            b["available_for_pickup"],
-            tuple(events_of.get(index, ())),
-        )
-        boxes_of.setdefault(b["ord"], []).append(box)
-    return [
-        (c["imo"], c["name"], c["estimated_arrival"], c["smdg_code"], tuple(boxes_of.get(i, ())))
-        for i, c in enumerate(calls, start=1)
-    ]
-
-
-async def sql_floor(url: str, scac: str, before: dt.datetime, runs: int) -> tuple[float, Shape]:
-    """Median milliseconds of the three statements on one warm connection, and their data."""
-    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url)
-    try:
-        shape = await floor_once(conn, scac, before)  # prepares the statements
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            await floor_once(conn, scac, before)
-            times.append((time.perf_counter() - started) * 1000)
-        return statistics.median(times), tuple(shape)
-    finally:
-        await conn.close()
-
-
-# --- Load generators --------------------------------------------------------------------------
-
-
-def run_load(spec: Path, *options: str, timeout: float) -> dict[str, Any]:
-    command = [sys.executable, str(LOAD_GENERATOR), "--spec", str(spec), *options]
-    done = subprocess.run(
-        command, capture_output=True, timeout=timeout, check=False, start_new_session=True
-    )
-    if done.returncode != 0:
-        raise BenchmarkError(f"the load generator failed:\n{done.stderr.decode(errors='replace')}")
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
-
-
-WRK_SCRIPT = """wrk.method = "POST"
-wrk.body = [==[{body}]==]
-{headers}
-"""
-WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-def wrk_ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if match is None:
-        raise ValueError(f"not a wrk duration: {text!r}")
-    return float(match[1]) * WRK_UNITS[match[2]]
-
-
-def run_wrk(
-    wrk: str, url: str, body: str, headers: Mapping[str, str], concurrency: int, seconds: int
-) -> dict[str, Any]:
-    sent = {"Content-Type": "application/json", "Accept": "application/json", **headers}
-    lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in sent.items())
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.format(body=body, headers=lines))
-    try:
-        threads = str(min(concurrency, os.cpu_count() or 1))
-        command = [wrk, "-t", threads, "-c", str(concurrency), "-d", f"{seconds}s"]
-        command += ["--timeout", "60s", "--latency", "-s", script.name, url]
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 90,
-            check=False,
-            start_new_session=True,  # Ctrl-C stops the benchmark, which kills wrk
-        )
-    finally:
-        Path(script.name).unlink()
-    out = done.stdout
-    if done.returncode != 0:
-        raise BenchmarkError(f"wrk failed: {done.stderr or out}")
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
-    total = re.search(r"(\d+) requests in", out)
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:(.*)", out)
-    if not (rps and p50 and p99 and total):
-        raise BenchmarkError(f"unexpected wrk output:\n{out}")
-    return {
-        "rps": float(rps[1]),
-        "p50": wrk_ms(p50[1]),
-        "p99": wrk_ms(p99[1]),
-        "requests": int(total[1]),
-        "errors": (int(bad[1]) if bad else 0),
-        "socket_errors": errors[1].strip() if errors else "",
-    }
-
-
-# --- The run ----------------------------------------------------------------------------------
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Benchmark the carrier query against the SQL floor (not a test)."
-    )
-    parser.add_argument("--scale", type=float, default=1.0, help="seed scale (default 1)")
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent requests")
-    parser.add_argument("--duration", type=int, default=20, help="measured seconds per load run")
-    parser.add_argument("--warmup", type=int, default=5, help="unmeasured seconds before")
-    parser.add_argument("--runs", type=int, default=50, help="sequential runs: single + floor")
-    parser.add_argument("--anchor", default=DEFAULT_ANCHOR, help="seed anchor date (ISO)")
-    parser.add_argument("--gc-gen0", type=int, default=50_000, help="server gen-0 threshold")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("TEST_DATABASE_URL") or None,
-        help="admin URL of a PostgreSQL to create a scratch database on "
-        "(default TEST_DATABASE_URL; else an embedded PostgreSQL)",
-    )
-    parser.add_argument("--no-wrk", action="store_true", help="skip wrk even when installed")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if not (0 < args.scale <= 100 and args.concurrency >= 1 and args.duration >= 1):
-        parser.error("scale in (0, 100], concurrency >= 1 and duration >= 1 are required")
-    if args.runs < 1 or args.warmup < 0 or args.gc_gen0 < 1:
-        parser.error("runs >= 1, warmup >= 0 and gc-gen0 >= 1 are required")
-    return args
 
 
 def load_average() -> str:
@@ -631,106 +487,42 @@ def print_counts(counts: Mapping[str, int]) -> None:
         print("  " + "   ".join(cells[start : start + 2]))
 
 
-def check_answer(payload: dict[str, Any], org: str) -> tuple[list[Shape], str]:
-    if payload.get("errors") or not payload.get("data"):
-        raise BenchmarkError(f"the carrier query failed: {json.dumps(payload)[:2000]}")
-    shape = answer_shape(payload["data"])
-    boxes = [len(call[4]) for call in shape]
-    events = [len(box[3]) for call in shape for box in call[4]]
-    full = (
-        len(shape) == PORT_CALLS
-        and all(n == CONTAINERS for n in boxes)
-        and all(n == EVENTS for n in events)
+# --- Answers -----------------------------------------------------------------------------------
+
+
+def count_objects(value: Any) -> int:
+    """JSON objects in an answer, every level (connections and edges included)."""
+    if isinstance(value, dict):
+        return 1 + sum(count_objects(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(count_objects(v) for v in value)
+    return 0
+
+
+def describe(data: dict[str, Any]) -> str:
+    from tests.bench_floor import answer_shape
+
+    shape = answer_shape(data)
+    boxes = sum(len(call[4]) for call in shape)
+    events = sum(len(box[3]) for call in shape for box in call[4])
+    return (
+        f"{len(shape)} port calls, {boxes} containers, {events} events; "
+        f"{count_objects(data)} JSON objects"
     )
-    line = (
-        f"{len(shape)} port calls x {min(boxes, default=0)}-{max(boxes, default=0)} containers "
-        f"x {min(events, default=0)}-{max(events, default=0)} events = {len(shape)} + "
-        f"{sum(boxes)} + {sum(events)} nodes; {count_objects(payload['data'])} JSON objects"
+
+
+# --- Load generators --------------------------------------------------------------------------
+
+
+def run_load(spec: Path, *options: str, timeout: float) -> dict[str, Any]:
+    command = [sys.executable, str(LOAD_GENERATOR), "--spec", str(spec), *options]
+    done = subprocess.run(
+        command, capture_output=True, timeout=timeout, check=False, start_new_session=True
     )
-    if not full:
-        line += f" (NOT the full {PORT_CALLS} x {CONTAINERS} x {EVENTS} for {org})"
-    return shape, line
-
-
-def row(label: str, value: str) -> None:
-    print(f"  {label:<56}{value}")
-
-
-def benchmark(args: argparse.Namespace, workdir: Path) -> None:
-    from graph.demo import mint_dev_token
-    from graph.settings import load_settings
-
-    anchor = dt.date.fromisoformat(args.anchor)
-    before = midnight(anchor)
-    print(
-        f"harborgraph benchmark: {versions()}; {os.cpu_count()} CPU(s), {load_average()}",
-        flush=True,
-    )
-    with scratch_database(args.database_url, workdir) as url:
-        print(f"seeding scale {args.scale:g} (seed 42, anchor {anchor}) ...", flush=True)
-        seeded = asyncio.run(prepare(url, args.scale, anchor))
-        total_rows = sum(seeded.counts.values())
-        print(
-            f"seeded {total_rows:,} rows in {seeded.seconds:.1f} s (PostgreSQL {seeded.postgres}):"
-        )
-        print_counts(seeded.counts)
-        print(
-            f"carrier: {seeded.org} (SCAC {seeded.scac}), {seeded.calls_before_anchor} port "
-            f"calls arriving before {before.isoformat()}",
-            flush=True,
-        )
-
-        port = free_port()
-        env = server_env(url, workdir / "data", port)
-        settings = load_settings(env)
-        base = f"http://{HOST}:{port}"
-        with server(env, args.gc_gen0, workdir / "server.log") as pid:
-            print(
-                f"server: uvicorn pid {pid} on {base}, 1 worker, access log off, pool max "
-                f"{settings.pool_max_size}, gc.freeze() + gen-0 threshold {args.gc_gen0}",
-                flush=True,
-            )
-            token = mint_dev_token(settings, org=seeded.org, scopes=SCOPES, ttl=3600)
-            headers = {"Authorization": f"Bearer {token}"}
-            body = json.dumps(
-                {
-                    "query": CARRIER_QUERY,
-                    "operationName": "Carrier",
-                    "variables": {"carrier": seeded.scac, "before": before.isoformat()},
-                }
-            )
-            spec = workdir / "request.json"
-            spec.write_text(
-                json.dumps({"url": f"{base}/graphql", "body": body, "headers": headers})
-            )
-            results = measure(args, base, body, headers, spec, pid, url, seeded, before)
-        summary(args, seeded, total_rows, results)
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    """One load generator run, with what the server and the client spent on it."""
-
-    load: dict[str, Any]
-    sql_per_request: float
-    sql_labels: dict[str, float]  # statement (its tables) -> per request
-    server_cpu_ms: float | None  # per request
-    client_cpu_ms: float  # per request
-
-    @property
-    def driver_sql_per_request(self) -> float:
-        return sum(v for k, v in self.sql_labels.items() if k.startswith("("))
-
-
-@dataclass(slots=True)
-class Results:
-    answer: str = ""
-    floor_matches: bool = False
-    load: Run | None = None
-    wrk: dict[str, Any] | str | None = None
-    single: Run | None = None
-    load_average: str = ""
-    floor_ms: float = 0.0
+    if done.returncode != 0:
+        raise BenchmarkError(f"the load generator failed:\n{done.stderr.decode(errors='replace')}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 def children_cpu() -> float:
@@ -738,153 +530,268 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One load generator run, with what the server spent on it."""
+
+    load: dict[str, Any]
+    sql_per_request: float
+    server_cpu_ms: float | None  # per request
+
+
 def measured_run(client: httpx.Client, pid: int, spec: Path, *options: str, timeout: float) -> Run:
-    """Run the load generator; count the server's SQL statements and both sides' CPU."""
-    sql_before, cpu_before, client_before = idle_snapshot(client), cpu_seconds(pid), children_cpu()
+    """Run the load generator; count the server's SQL statements and CPU."""
+    sql_before, cpu_before = idle_snapshot(client), cpu_seconds(pid)
     load = run_load(spec, *options, timeout=timeout)
-    client_cpu = children_cpu() - client_before
     sql_after = idle_snapshot(client)
     cpu_after = cpu_seconds(pid)
-    count, labels = sql_delta(sql_before, sql_after)
+    count, _ = sql_delta(sql_before, sql_after)
     requests = max(load["total_requests"], 1)  # every request the SQL and CPU went to
     server_cpu = None
     if cpu_before is not None and cpu_after is not None:
         server_cpu = (cpu_after - cpu_before) * 1000 / requests
-    return Run(
-        load,
-        count / requests,
-        {k: v / requests for k, v in labels.items()},
-        server_cpu,
-        client_cpu * 1000 / requests,
-    )
+    return Run(load, count / requests, server_cpu)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One partner on one path: under load, and alone."""
+
+    partner: str
+    path: str
+    load: Run
+    single: Run
+
+    @property
+    def rps(self) -> float:
+        return float(self.load.load["rps"])
+
+    @property
+    def p50(self) -> float:
+        return float(self.load.load["latency_ms"]["p50"])
+
+    @property
+    def p99(self) -> float:
+        return float(self.load.load["latency_ms"]["p99"])
+
+    @property
+    def alone(self) -> float:
+        return float(self.single.load["latency_ms"]["p50"])
 
 
 def measure(
-    args: argparse.Namespace,
-    base: str,
-    body: str,
-    headers: dict[str, str],
-    spec: Path,
-    pid: int,
-    url: str,
-    seeded: Seeded,
-    before: dt.datetime,
-) -> Results:
-    results = Results()
+    args: argparse.Namespace, client: httpx.Client, pid: int, spec: Path
+) -> tuple[Run, Run]:
     concurrency = str(args.concurrency)
-    with httpx.Client(base_url=base, timeout=60) as client:
-        response = client.post(
-            "/graphql",
-            content=body,
-            headers={**headers, "Content-Type": "application/json"},
-        )
-        if response.status_code != 200:
-            raise BenchmarkError(f"carrier query: HTTP {response.status_code}: {response.text}")
-        shape, results.answer = check_answer(response.json(), seeded.org)
-        print("answer:", results.answer, flush=True)
+    # Every pool connection the load will use answers a few requests first: asyncpg
+    # introspects types and prepares statements once per connection, not per request.
+    warm = str(args.concurrency * 3)
+    run_load(
+        spec,
+        *("--concurrency", concurrency, "--requests", warm, "--warmup-requests", "0"),
+        timeout=args.concurrency * 3 * 60 + 60,
+    )
+    load = measured_run(
+        client,
+        pid,
+        spec,
+        *("--concurrency", concurrency, "--duration", str(args.duration)),
+        *("--warmup", str(args.warmup)),
+        timeout=args.warmup + args.duration + 120,
+    )
+    single = measured_run(
+        client,
+        pid,
+        spec,
+        *("--concurrency", "1", "--requests", str(args.runs), "--warmup-requests", "3"),
+        timeout=args.runs * 60 + 60,
+    )
+    return load, single
 
-        # Every pool connection the load will use answers a few requests first: asyncpg
-        # introspects types and prepares statements once per connection, not per request.
-        warm = str(args.concurrency * 3)
-        run_load(
-            spec,
-            *("--concurrency", concurrency, "--requests", warm, "--warmup-requests", "0"),
-            timeout=args.concurrency * 3 * 60 + 60,
-        )
-        results.load_average = load_average()
-        print(
-            f"load: bench_load.py, {args.concurrency} concurrent, {args.warmup} s warm-up "
-            f"+ {args.duration} s ({results.load_average}) ...",
-            flush=True,
-        )
-        results.load = measured_run(
-            client,
-            pid,
-            spec,
-            *("--concurrency", concurrency, "--duration", str(args.duration)),
-            *("--warmup", str(args.warmup)),
-            timeout=args.warmup + args.duration + 120,
-        )
-        print("  " + json.dumps(results.load.load), flush=True)
 
-        wrk = shutil.which("wrk")
-        if args.no_wrk:
-            results.wrk = "skipped (--no-wrk)"
-        elif wrk is None:
-            results.wrk = "not installed (Debian: apt-get install wrk)"
-        else:
-            print(f"load: wrk, {args.concurrency} connections, {args.duration} s ...", flush=True)
-            results.wrk = run_wrk(
-                wrk, f"{base}/graphql", body, headers, args.concurrency, args.duration
-            )
-            print("  " + json.dumps(results.wrk), flush=True)
-            if results.wrk["errors"]:
-                print("  WARNING: wrk saw non-2xx answers; its figures are not the query's")
+def write_spec(path: Path, url: str, body: dict[str, Any], headers: dict[str, str]) -> Path:
+    path.write_text(json.dumps({"url": url, "body": json.dumps(body), "headers": headers}))
+    return path
 
-        print(f"single requests: {args.runs} sequential ...", flush=True)
-        results.single = measured_run(
-            client,
-            pid,
-            spec,
-            *("--concurrency", "1", "--requests", str(args.runs), "--warmup-requests", "3"),
-            timeout=args.runs * 60 + 60,
-        )
-        print("  " + json.dumps(results.single.load), flush=True)
 
-    print(f"SQL floor: 3 hand-written statements, {args.runs} runs on one connection ...")
-    results.floor_ms, floor_shape = asyncio.run(sql_floor(url, seeded.scac, before, args.runs))
-    results.floor_matches = floor_shape == tuple(shape)
-    if not results.floor_matches:
-        print("  WARNING: the SQL floor's data differs from the GraphQL answer", flush=True)
+# --- One scale --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ScaleResults:
+    scale: float
+    seeded: Seeded | None = None
+    rows: list[Row] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)  # partner -> what it got
+    checks: list[str] = field(default_factory=list)
+
+    def row(self, partner: str, path: str) -> Row:
+        return next(r for r in self.rows if r.partner == partner and r.path == path)
+
+
+def graphql_body(seeded: Seeded, before: dt.datetime) -> dict[str, Any]:
+    return {
+        "query": CARRIER_QUERY,
+        "operationName": "Carrier",
+        "variables": {"carrier": seeded.scac, "before": before.isoformat()},
+    }
+
+
+def serve_and_measure(
+    args: argparse.Namespace,
+    url: str,
+    workdir: Path,
+    execution: str,
+    results: ScaleResults,
+    before: dt.datetime,
+) -> dict[str, Any]:
+    """One server on one path: each partner's answer and figures (and the floor's)."""
+    from graph.demo import mint_dev_token
+    from graph.settings import load_settings
+    from tests.bench_floor import answer_shape, floor_shape
+
+    assert results.seeded is not None
+    seeded = results.seeded
+    env = server_env(url, workdir / "data", free_port(), execution)
+    settings = load_settings(env)
+    base = f"http://{HOST}:{env['HARBORGRAPH_PORT']}"
+    answers: dict[str, Any] = {}
+    with (
+        server(env, args, workdir / f"server-{execution}.log") as pid,
+        httpx.Client(base_url=base, timeout=120) as client,
+    ):
+        for partner in PARTNERS:
+            org = seeded.partners[partner]
+            token = mint_dev_token(settings, org=org, scopes=SCOPES, ttl=3600)
+            headers = {"Authorization": f"Bearer {token}"}
+            body = graphql_body(seeded, before)
+            answer = client.post("/graphql", json=body, headers=headers).json()
+            if answer.get("errors") or not answer.get("data"):
+                raise BenchmarkError(f"{partner}: {json.dumps(answer)[:2000]}")
+            answers[partner] = answer["data"]
+            results.answers[partner] = f"{org}: {describe(answer['data'])}"
+            spec = write_spec(workdir / "request.json", f"{base}/graphql", body, headers)
+            print(f"  {partner} on the {execution} path ...", flush=True)
+            results.rows.append(Row(partner, execution, *measure(args, client, pid, spec)))
+            if execution != "compiled":
+                continue
+            floor_body = {"org": org, "carrier": seeded.scac, "before": before.isoformat()}
+            floor = client.post(FLOOR_ROUTE, json=floor_body).json()
+            same = floor_shape(floor) == answer_shape(answer["data"])
+            results.checks.append(f"{partner}: the SQL floor's data equals the answer: {same}")
+            spec = write_spec(workdir / "floor.json", f"{base}{FLOOR_ROUTE}", floor_body, {})
+            print(f"  {partner}, SQL floor ...", flush=True)
+            results.rows.append(Row(partner, "SQL floor", *measure(args, client, pid, spec)))
+    return answers
+
+
+def run_scale(args: argparse.Namespace, scale: float, workdir: Path) -> ScaleResults:
+    anchor = dt.date.fromisoformat(args.anchor)
+    before = midnight(anchor)
+    results = ScaleResults(scale)
+    with scratch_database(args.database_url, workdir) as url:
+        print(f"seeding scale {scale:g} (seed 42, anchor {anchor}) ...", flush=True)
+        seeded = results.seeded = asyncio.run(prepare(url, scale, anchor))
+        print(f"seeded {sum(seeded.counts.values()):,} rows in {seeded.seconds:.1f} s:")
+        print_counts(seeded.counts)
+        print(f"partners: {seeded.partners}; carrier SCAC {seeded.scac}", flush=True)
+        compiled = serve_and_measure(args, url, workdir, "compiled", results, before)
+        resolvers = serve_and_measure(args, url, workdir, "resolvers", results, before)
+        for partner in PARTNERS:
+            same = compiled[partner] == resolvers[partner]
+            results.checks.append(f"{partner}: compiled answer equals resolvers': {same}")
     return results
 
 
-def sql_line(run: Run) -> str:
-    line = f"{run.sql_per_request:.2f}"
-    if run.driver_sql_per_request:
-        line += f" (of which asyncpg's own {run.driver_sql_per_request:.2f})"
-    return line
+# --- Output -----------------------------------------------------------------------------------
 
 
-def summary(args: argparse.Namespace, seeded: Seeded, total_rows: int, r: Results) -> None:
-    assert r.load is not None
-    assert r.single is not None
-    load, single = r.load.load, r.single.load
-    lat = load["latency_ms"]
-    single_ms = single["latency_ms"]["p50"]
-    errors = f"{load['errors']} {load['error_kinds']}" if load["errors"] else "0"
-    print("\n=== Carrier query benchmark " + "=" * 58)
-    row("scale / seed / anchor", f"{args.scale:g} / 42 / {args.anchor}")
-    row("rows seeded", f"{total_rows:,}")
-    row("carrier (token org; scopes)", f"{seeded.org} ({' '.join(SCOPES)})")
-    row("objects per answer", r.answer)
-    row("response size", f"{load['response_bytes']:,} bytes")
-    row("concurrency / measured duration", f"{args.concurrency} / {load['seconds']:.1f} s")
-    row("machine before the load run", r.load_average)
-    row("bench_load.py: requests (errors)", f"{load['requests']} ({errors})")
-    row("bench_load.py: req/s", f"{load['rps']:.2f}")
-    row(
-        "bench_load.py: p50 / p90 / p99",
-        f"{lat['p50']:.1f} / {lat['p90']:.1f} / {lat['p99']:.1f} ms",
+def table(results: ScaleResults, args: argparse.Namespace) -> None:
+    assert results.seeded is not None
+    rows = sum(results.seeded.counts.values())
+    print(
+        f"\n=== scale {results.scale:g}: {rows:,} rows, {args.concurrency} concurrent, "
+        f"{args.duration} s per run, {load_average()} " + "=" * 10
     )
-    if isinstance(r.wrk, dict):
-        row("wrk: requests (non-2xx)", f"{r.wrk['requests']} ({r.wrk['errors']})")
-        row("wrk: req/s", f"{r.wrk['rps']:.2f}")
-        row("wrk: p50 / p99", f"{r.wrk['p50']:.1f} / {r.wrk['p99']:.1f} ms")
-    else:
-        row("wrk", str(r.wrk))
-    row("SQL statements / request (under load)", sql_line(r.load))
-    row("SQL statements / request (sequential)", sql_line(r.single))
-    for label, per in sorted(r.single.sql_labels.items(), key=lambda kv: (-kv[1], kv[0])):
-        row(f"  {label}", f"{per:.2f}")
-    if r.load.server_cpu_ms is not None:
-        row("server CPU / request (under load)", f"{r.load.server_cpu_ms:.1f} ms")
-    row("load generator CPU / request", f"{r.load.client_cpu_ms:.1f} ms")
-    row("single request median (sequential)", f"{single_ms:.1f} ms ({single['requests']} runs)")
-    row("SQL floor median (3 statements)", f"{r.floor_ms:.2f} ms ({args.runs} runs)")
-    row("SQL floor returns the same data", "yes" if r.floor_matches else "NO")
-    row("ratio single request / SQL floor", f"{single_ms / r.floor_ms:.1f}x")
-    print("=" * 86, flush=True)
+    for partner in PARTNERS:
+        print(f"  {partner:<9} {results.answers[partner]}")
+    header = f"  {'partner':<9} {'path':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+    print(header + f"{'alone ms':>9} {'SQL/req':>8} {'CPU ms/req':>11}")
+    for r in results.rows:
+        cpu = "-" if r.load.server_cpu_ms is None else f"{r.load.server_cpu_ms:.1f}"
+        print(
+            f"  {r.partner:<9} {r.path:<10} {r.rps:>8.1f} {r.p50:>8.1f} {r.p99:>8.1f} "
+            f"{r.alone:>9.1f} {r.single.sql_per_request:>8.2f} {cpu:>11}"
+        )
+    print(
+        "  targets: compiled >= 80% of the floor's req/s, p99 <= 1.5x the floor's, "
+        ">= 10x the resolver path"
+    )
+    for partner in PARTNERS:
+        c, r, f = (results.row(partner, p) for p in PATHS)
+        print(
+            f"  {partner:<9} compiled/floor req/s {c.rps / f.rps:6.0%}   p99 compiled/floor "
+            f"{c.p99 / f.p99:4.2f}x   compiled/resolvers req/s {c.rps / r.rps:5.1f}x"
+        )
+    for check in results.checks:
+        print("  " + check)
+
+
+def scale_comparison(all_results: list[ScaleResults]) -> None:
+    if len(all_results) < 2:
+        return
+    first = all_results[0]
+    print("\n=== the compiled carrier query across scales (one request alone) " + "=" * 10)
+    base = first.row("carrier", "compiled").alone
+    for results in all_results:
+        alone = results.row("carrier", "compiled").alone
+        print(
+            f"  scale {results.scale:<5g} {alone:7.1f} ms  ({alone / base:4.2f}x scale "
+            f"{first.scale:g}; target <= 1.50x)"
+        )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark partner queries: compiled, resolvers, SQL floor (not a test)."
+    )
+    parser.add_argument("--scales", default="1,10", help="seed scales, comma-separated")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent requests")
+    parser.add_argument("--duration", type=int, default=10, help="measured seconds per load run")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before")
+    parser.add_argument("--runs", type=int, default=30, help="sequential runs: one request alone")
+    parser.add_argument("--anchor", default=DEFAULT_ANCHOR, help="seed anchor date (ISO)")
+    parser.add_argument("--gc-gen0", type=int, default=50_000, help="server gen-0 threshold")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("TEST_DATABASE_URL") or None,
+        help="admin URL of a PostgreSQL to create a scratch database on "
+        "(default TEST_DATABASE_URL; else an embedded PostgreSQL)",
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        args.scale_list = [float(s) for s in args.scales.split(",")]
+    except ValueError:
+        parser.error("--scales: numbers separated by commas, e.g. 1,10")
+    if not all(0 < s <= 100 for s in args.scale_list):
+        parser.error("each scale must be in (0, 100]")
+    if args.concurrency < 1 or args.duration < 1 or args.runs < 1 or args.warmup < 0:
+        parser.error("concurrency, duration and runs >= 1 and warmup >= 0 are required")
+    return args
+
+
+def benchmark(args: argparse.Namespace, workdir: Path) -> None:
+    print(
+        f"harborgraph benchmark: {versions()}; {os.cpu_count()} CPU(s), {load_average()}",
+        flush=True,
+    )
+    all_results = []
+    for scale in args.scale_list:
+        results = run_scale(args, scale, workdir)
+        table(results, args)
+        all_results.append(results)
+    scale_comparison(all_results)
 
 
 def use_project_packages() -> None:

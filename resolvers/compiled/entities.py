@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 from resolvers.cargo import (
     CONTAINER_COLUMNS,
-    CONTAINER_FROM,
+    EQUIPMENT_EVENT_OF_VISIT,
     EVENT_COLUMNS,
     SELECT_SHIPMENTS,
-    UNTIED_SLOT,
 )
 from resolvers.gate import APPOINTMENT_COLUMNS, TRANSACTION_COLUMNS
 from resolvers.vessel import (
@@ -30,12 +29,10 @@ from resolvers.vessel import (
 
 
 def instant(column: str) -> str:
-    """A timestamptz as Python's `isoformat()` of a UTC datetime (microseconds when any)."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', "
-        f"{column}) = {column} THEN '' ELSE to_char({utc}, '.US') END || '+00:00')"
-    )
+    """A timestamptz as Python's `isoformat()` of a UTC datetime: microseconds only when
+    there are any (one to_char: the cheapest form measured)."""
+    text = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+    return f"replace({text}, '.000000+', '+')"
 
 
 def base64url(text: str) -> str:
@@ -246,14 +243,19 @@ PARTY_OF_CONTAINER = """(SELECT p.party_name FROM cargo.shipment_party p
     WHERE p.transport_document_reference = {a}.transport_document_reference
       AND p.party_function = '{function}')"""
 
+EQUIPMENT_OF_CONTAINER = """(SELECT eq.{column} FROM cargo.equipment eq
+    WHERE eq.equipment_reference = {a}.equipment_reference)"""
+ON_HOLD = """EXISTS (SELECT 1 FROM cargo.hold h
+    WHERE h.container_visit_id = {a}.id AND h.released_at IS NULL)"""
+
 CONTAINER = Entity(
     source="cargo",
     rule="cargo",
     fields={
         "id": global_id("Container", "{a}.equipment_reference"),
         "number": "{a}.equipment_reference",
-        "iso_type": "{a}.iso_equipment_code",
-        "tare_weight_kg": "{a}.tare_weight_kg",
+        "iso_type": EQUIPMENT_OF_CONTAINER.replace("{column}", "iso_equipment_code"),
+        "tare_weight_kg": EQUIPMENT_OF_CONTAINER.replace("{column}", "tare_weight_kg"),
         "carrier": "{a}.carrier_scac",
         "direction": "{a}.direction",
         "empty_indicator": "{a}.empty_indicator_code",
@@ -261,7 +263,7 @@ CONTAINER = Entity(
         "yard_location": "{a}.yard_location",
         "available_for_pickup": "{a}.available_for_pickup",
         "last_free_day": "{a}.last_free_day",
-        "on_hold": "{a}.on_hold",
+        "on_hold": ON_HOLD,
         "transport_document_reference": "{a}.transport_document_reference",
         "reefer_setpoint_celsius": "{a}.reefer_setpoint_c",
         "updated_at": instant("{a}.updated_at"),
@@ -344,6 +346,10 @@ ENTITIES: Mapping[str, Entity] = {
 
 # --- Row sources: the loaders' statements, for one parent --------------------------------
 
+# A container's visit without its equipment and holds: those are read only when asked for
+# (the CONTAINER entity's iso_type, tare_weight_kg and on_hold), not for every row.
+VISIT_COLUMNS = CONTAINER_COLUMNS.split("eq.iso_equipment_code")[0].rstrip().rstrip(",")
+
 VESSEL_BY_IMO = (
     f"SELECT {VESSEL_COLUMNS} FROM vessel.vessel v WHERE v.imo = {{owner0}} AND /*rule*/"
 )
@@ -360,13 +366,13 @@ PORT_CALL_BY_ID = f"""
 SELECT {PORT_CALL_COLUMNS} FROM {PORT_CALL_FROM}
 WHERE pc.id = {{owner0}} AND /*rule*/"""
 CONTAINERS_OF_PORT_CALL = f"""
-SELECT {CONTAINER_COLUMNS} FROM {CONTAINER_FROM}
+SELECT {VISIT_COLUMNS} FROM cargo.container_visit cv
 WHERE cv.port_call_id = {{owner0}} {{after}} AND /*rule*/
 ORDER BY cv.equipment_reference
 LIMIT {{limit}}"""
 # A container by number is its latest visible visit (container_visit_latest_idx).
 CONTAINER_BY_NUMBER = f"""
-SELECT {CONTAINER_COLUMNS} FROM {CONTAINER_FROM}
+SELECT {VISIT_COLUMNS} FROM cargo.container_visit cv
 WHERE cv.equipment_reference = {{owner0}} AND /*rule*/
 ORDER BY cv.updated_at DESC, cv.id DESC
 LIMIT 1"""
@@ -376,29 +382,17 @@ SELECT h.id, h.hold_type, h.reason_code, h.remark, h.placed_by_code, h.placed_at
 FROM cargo.hold h
 JOIN cargo.container_visit cv ON cv.id = h.container_visit_id
 WHERE h.container_visit_id = {owner0} AND /*rule*/"""
-# A container's events, latest first, as resolvers.cargo.SELECT_EVENTS_BY_EQUIPMENT reads
-# them: the container's visible visits once, then the events belonging to one of them.
+# A container's events, latest first: those belonging to a visit of it the partner sees
+# (resolvers.cargo.EQUIPMENT_EVENT_OF_VISIT), one semi-join probe per event.
 EVENTS_OF_CONTAINER = f"""
-SELECT ev.* FROM (
-    SELECT array_agg(cv.port_call_id) AS port_call_ids,
-           array_agg(cv.transport_document_reference) AS document_references
-    FROM cargo.container_visit cv
-    WHERE cv.equipment_reference = {{owner0}} AND /*rule*/
-) vis
-CROSS JOIN LATERAL (
-    SELECT {EVENT_COLUMNS}
-    FROM cargo.event e
-    WHERE vis.port_call_ids IS NOT NULL
-      AND e.equipment_reference = {{owner0}}
-      AND e.retracted_at IS NULL {{after}}
-      AND CASE WHEN e.port_call_id IS NOT NULL THEN e.port_call_id = ANY(vis.port_call_ids)
-               WHEN e.transport_document_reference IS NOT NULL
-                   THEN e.transport_document_reference = ANY(vis.document_references)
-               ELSE {UNTIED_SLOT} END
-    ORDER BY e.event_datetime DESC, e.event_id
-    LIMIT {{limit}}
-) ev"""
-
+SELECT {EVENT_COLUMNS}
+FROM cargo.event e
+WHERE e.equipment_reference = {{owner0}}
+  AND e.retracted_at IS NULL {{after}}
+  AND EXISTS (SELECT 1 FROM cargo.container_visit cv
+              WHERE {EQUIPMENT_EVENT_OF_VISIT} AND /*rule*/)
+ORDER BY e.event_datetime DESC, e.event_id
+LIMIT {{limit}}"""
 TIMESTAMPS_OF_PORT_CALL = f"""
 SELECT {TIMESTAMP_COLUMNS} FROM {TIMESTAMP_FROM}
 WHERE tc.port_call_id = {{owner0}} AND /*rule*/"""
@@ -419,7 +413,8 @@ ORDER BY pc.estimated_arrival, pc.id
 LIMIT {{limit}}"""
 SHIPMENT_BY_REFERENCE = SELECT_SHIPMENTS.replace("= ANY($1::text[])", "= {owner0}")
 CONTAINERS_OF_DOCUMENT = f"""
-SELECT DISTINCT ON (cv.equipment_reference) {CONTAINER_COLUMNS} FROM {CONTAINER_FROM}
+SELECT DISTINCT ON (cv.equipment_reference) {VISIT_COLUMNS}
+FROM cargo.container_visit cv
 WHERE cv.transport_document_reference = {{owner0}} {{after}} AND /*rule*/
 ORDER BY cv.equipment_reference, cv.updated_at DESC, cv.id DESC
 LIMIT {{limit}}"""

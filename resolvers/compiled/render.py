@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from resolvers.cargo import UNTIED_SLOT, untied_events
@@ -134,7 +135,9 @@ def shape(w: Writer, s: Obj | ByType, entity: Entity, a: str) -> str:
 # --- Links and pages ---------------------------------------------------------------------
 
 
-def rows(w: Writer, d: LinkDef, owner: Sequence[str], page: PageBinding | None) -> str:
+def rows(
+    w: Writer, d: LinkDef, owner: Sequence[str], page: PageBinding | None, limit: int = 0
+) -> str:
     """The link's row source for one parent, with its rule, cursor and limit filled in."""
     sql = d.rows
     for i, expression in enumerate(owner):
@@ -143,7 +146,7 @@ def rows(w: Writer, d: LinkDef, owner: Sequence[str], page: PageBinding | None) 
         after = d.after if page.after is not None else ""
         for i, part in enumerate(page.after or ()):
             after = after.replace(f"{{after{i}}}", w.param(part))
-        sql = sql.replace("{after}", after).replace("{limit}", w.param(page.size + 1, "::int"))
+        sql = sql.replace("{after}", after).replace("{limit}", w.param(limit, "::int"))
     return w.rule(ENTITIES[d.target].rule, sql)
 
 
@@ -152,12 +155,7 @@ def link(w: Writer, v: Link | Page, owner: Sequence[str]) -> str:
     if isinstance(v, Page):
         binding = w.bindings[v.slot]
         assert isinstance(binding, PageBinding)
-        source = (
-            rows(w, d, owner, binding)
-            if binding.rows is None
-            else w.rule(ENTITIES[d.target].rule, w.embed(binding.rows.sql, binding.rows.args))
-        )
-        return page(w, v, d, source, binding)
+        return page(w, v, d, owner, binding)
     target = ENTITIES[d.target]
     a = w.alias()
     source = rows(w, d, owner, None)
@@ -168,31 +166,70 @@ def link(w: Writer, v: Link | Page, owner: Sequence[str]) -> str:
     return f"(SELECT {shape(w, v.shape, target, a)} FROM ({source}) {a})"
 
 
-def page(w: Writer, p: Page, d: LinkDef, source: str, binding: PageBinding) -> str:
-    """A Relay connection over rows fetched with LIMIT size + 1 (the extra one: more follow)."""
-    target = ENTITIES[d.target]
+@dataclass(frozen=True, slots=True)
+class PageRows:
+    """A page's rows as its aggregates read them: the order, and which rows are kept."""
+
+    alias: str
+    source: str  # the FROM item
+    order: str
+    kept: str  # a FILTER clause, or nothing when every row fetched is on the page
+    size: str
+
+
+def page_rows(w: Writer, p: Page, d: LinkDef, owner: Sequence[str], b: PageBinding) -> PageRows:
+    """Rows fetched with LIMIT size + 1 and numbered when `hasNextPage` needs the extra row
+    (or a root list brings its own statement); else LIMIT size, no numbering."""
     a = w.alias()
-    size = w.param(binding.size, "::int")
-    kept = f"FILTER (WHERE {a}.hg_rn <= {size})"
-    cursor = d.cursor.replace("{a}", a)
+    if b.rows is None and not asks_next_page(p):
+        source = f"({rows(w, d, owner, b, b.size)}) {a}"
+        return PageRows(a, source, d.sort.replace("{a}", a), "", "")
+    size = w.param(b.size, "::int")  # a parameter only where the text uses it (else untyped)
+    if b.rows is None:
+        fetched = rows(w, d, owner, b, b.size + 1)
+    else:
+        fetched = w.rule(ENTITIES[d.target].rule, w.embed(b.rows.sql, b.rows.args))
+    order = d.sort.replace("{a}", "hg_x")
+    numbered = f"SELECT hg_x.*, row_number() OVER (ORDER BY {order}) AS hg_rn FROM ({fetched}) hg_x"
+    return PageRows(
+        a, f"({numbered}) {a}", f"{a}.hg_rn", f"FILTER (WHERE {a}.hg_rn <= {size})", size
+    )
+
+
+def asks_next_page(p: Page) -> bool:
+    return any(
+        kind == "hasNextPage"
+        for _, part, payload in p.parts
+        if part == "pageInfo"
+        for _, kind, _ in payload
+    )
+
+
+def page(w: Writer, p: Page, d: LinkDef, owner: Sequence[str], binding: PageBinding) -> str:
+    """A Relay connection: JSON aggregates over the page's rows."""
+    target = ENTITIES[d.target]
+    r = page_rows(w, p, d, owner, binding)
+    cursor = d.cursor.replace("{a}", r.alias)
     parts: list[str] = []
     for key, part, payload in p.parts:
         if part == "typename":
             sql = w.text(payload)
         elif part == "edges":
             fields = ", ".join(
-                f"{w.text(k)}, {edge_value(w, kind, x, target, a, cursor)}"
+                f"{w.text(k)}, {edge_value(w, kind, x, target, r.alias, cursor)}"
                 for k, kind, x in payload
             )
-            sql = f"coalesce(json_agg(json_build_object({fields}) ORDER BY {a}.hg_rn) {kept}, '[]'::json)"
+            sql = aggregate(f"json_build_object({fields})", r)
         elif part == "nodes":
-            sql = f"coalesce(json_agg({shape(w, payload, target, a)} ORDER BY {a}.hg_rn) {kept}, '[]'::json)"
+            sql = aggregate(shape(w, payload, target, r.alias), r)
         else:
-            sql = page_info(w, payload, binding, a, size, cursor, kept)
+            sql = page_info(w, payload, binding, r, cursor)
         parts.append(f"{w.text(key)}, {sql}")
-    order = d.sort.replace("{a}", "hg_x")
-    numbered = f"SELECT hg_x.*, row_number() OVER (ORDER BY {order}) AS hg_rn FROM ({source}) hg_x"
-    return f"(SELECT json_build_object({', '.join(parts)}) FROM ({numbered}) {a})"
+    return f"(SELECT json_build_object({', '.join(parts)}) FROM {r.source})"
+
+
+def aggregate(item: str, r: PageRows) -> str:
+    return f"coalesce(json_agg({item} ORDER BY {r.order}) {r.kept}, '[]'::json)"
 
 
 def edge_value(w: Writer, kind: str, payload: Any, target: Entity, a: str, cursor: str) -> str:
@@ -207,16 +244,15 @@ def page_info(
     w: Writer,
     fields: Sequence[tuple[str, str, Any]],
     binding: PageBinding,
-    a: str,
-    size: str,
+    r: PageRows,
     cursor: str,
-    kept: str,
 ) -> str:
+    cursors = f"array_agg({cursor} ORDER BY {r.order}) {r.kept}"
     values = {
-        "hasNextPage": f"count(*) > {size}",
+        "hasNextPage": f"count(*) > {r.size}",
         "hasPreviousPage": "TRUE" if binding.after_given else "FALSE",
-        "startCursor": f"(array_agg({cursor} ORDER BY {a}.hg_rn) {kept})[1]",
-        "endCursor": f"(array_agg({cursor} ORDER BY {a}.hg_rn DESC) {kept})[1]",
+        "startCursor": f"({cursors})[1]",
+        "endCursor": f"({cursors})[count(*) {r.kept}]",
     }
     pairs = ", ".join(
         f"{w.text(k)}, {w.text(arg) if kind == 'typename' else values[kind]}"
