@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from strawberry.federation import Schema
 
 from graph.audit import AuditSink
 from graph.auth import KeySource, authenticate
+from graph.organizations import OrganizationCache
 from graph.settings import Settings
 from resolvers.community import OrgRecord, organization_by_code
 from resolvers.principal import Principal
@@ -23,11 +24,15 @@ class AppState:
     keys: KeySource
     audit: AuditSink
     jwks: dict[str, Any] | None  # published in development mode only
+    organizations: OrganizationCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.organizations = OrganizationCache(self._organization)
 
     async def _organization(self, code: str) -> OrgRecord | None:
         return await organization_by_code(self.pools["community"], code)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         return await authenticate(
-            authorization, settings=self.settings.jwt, keys=self.keys, lookup=self._organization
+            authorization, settings=self.settings.jwt, keys=self.keys, lookup=self.organizations
         )

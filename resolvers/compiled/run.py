@@ -23,6 +23,8 @@ from resolvers.rules import Rule
 from resolvers.sources import SourcePools
 
 Fragments = dict[tuple[int, str], bytes]
+# A marker: "<nonce>:<segment>:<key>"; only those of this request's nonce are spliced.
+MARKER = re.compile(rb'"([0-9a-f]{16}):(\d+):([^"\\]*)"')
 
 
 async def run_plan(
@@ -31,30 +33,36 @@ async def run_plan(
     """The answer's `data` object as JSON bytes."""
     nonce = secrets.token_hex(8)
     data = await _roots(plan, pools, bindings, rules, nonce)
-    marker = re.compile(b'"' + nonce.encode() + rb':(\d+):([^"\\]*)"')
     while True:
-        wanted = _wanted(marker, data)
+        wanted = _wanted(nonce.encode(), data)
         if not wanted:
             return data
         fragments = await _segments(plan, pools, bindings, rules, nonce, wanted)
-        data = _splice(marker, data, fragments)
+        data = _splice(nonce.encode(), data, fragments)
 
 
-def _splice(marker: re.Pattern[bytes], data: bytes, fragments: Fragments) -> bytes:
+def _splice(nonce: bytes, data: bytes, fragments: Fragments) -> bytes:
     """Each marker replaced by its fragment; a key the source did not answer is null."""
-    return marker.sub(lambda m: fragments.get(_key(m), b"null"), data)
+
+    def fragment(match: re.Match[bytes]) -> bytes:
+        if match.group(1) != nonce:
+            return match.group(0)
+        return fragments.get(_key(match), b"null")
+
+    return MARKER.sub(fragment, data)
 
 
 def _key(match: re.Match[bytes]) -> tuple[int, str]:
-    return int(match.group(1)), match.group(2).decode()
+    return int(match.group(2)), match.group(3).decode()
 
 
-def _wanted(marker: re.Pattern[bytes], data: bytes) -> dict[int, list[str]]:
+def _wanted(nonce: bytes, data: bytes) -> dict[int, list[str]]:
     """The distinct keys the markers name, per segment."""
     found: dict[int, dict[str, None]] = defaultdict(dict)
-    for match in marker.finditer(data):
-        segment, key = _key(match)
-        found[segment][key] = None
+    for match in MARKER.finditer(data):
+        if match.group(1) == nonce:
+            segment, key = _key(match)
+            found[segment][key] = None
     return {segment: list(keys) for segment, keys in found.items()}
 
 

@@ -28,6 +28,7 @@ from schema.context import Context, Info
 
 log = logging.getLogger("harborgraph.execution")
 PLAN_CACHE_SIZE = 256
+BINDINGS_CACHE_SIZE = 64  # per plan: the variable values seen last
 
 
 class RawData(dict[str, Any]):
@@ -143,13 +144,29 @@ def compiled_executor(rules: Rules) -> type[StrawberryGraphQLCoreExecutionContex
             context.memo["execution"] = f"resolvers: {reason}"
             log.info(orjson.dumps({"event": "fallback", "reason": reason}).decode())
 
+        def _bindings(self, compiled: Compiled, context: Context) -> list[Any]:
+            """The request's bindings, from the plan's cache when its variables were seen."""
+            key = repr(sorted(self.variable_values.coerced.items()))
+            found = compiled.bound.get(key)
+            if found is not None:
+                bindings, warnings = found
+                if warnings:  # as validating them again would have warned
+                    context.memo.setdefault("warnings", []).extend(warnings)
+                return bindings
+            before = len(context.memo.get("warnings", ()))
+            strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+            info: Info = ArgumentsInfo(context)  # type: ignore[assignment]
+            bindings = bind(info, compiled.slots, self.variable_values, strawberry_schema)
+            if len(compiled.bound) >= BINDINGS_CACHE_SIZE:
+                compiled.bound.clear()
+            compiled.bound[key] = (bindings, context.memo.get("warnings", [])[before:])
+            return bindings
+
         async def _run(self, compiled: Compiled, resolvers: Any) -> Any:
             context: Context = self.context_value
             warnings = list(context.memo.get("warnings", ()))
             try:
-                strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
-                info: Info = ArgumentsInfo(context)  # type: ignore[assignment]
-                bindings = bind(info, compiled.slots, self.variable_values, strawberry_schema)
+                bindings = self._bindings(compiled, context)
             except (GraphQLError, Unsupported) as refusal:
                 # The resolver path reports the refusal at each of its paths.
                 context.memo["warnings"] = warnings

@@ -118,6 +118,10 @@ class Compiled:
     slots: tuple[Slot, ...]
     probes: tuple[Probe, ...]
     entities: frozenset[str]  # whose row rules the statements need
+    # Bindings by variable values, with the warnings binding them gave (schema.compiled.executor)
+    bound: dict[str, tuple[list[Any], list[str]]] = field(
+        default_factory=dict, compare=False, hash=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
