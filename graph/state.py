@@ -8,9 +8,10 @@ from typing import Any
 from strawberry.federation import Schema
 
 from graph.audit import AuditSink
-from graph.auth import KeySource, authenticate
+from graph.auth import Claims, KeySource, authenticate, verify
 from graph.organizations import OrganizationCache
 from graph.settings import Settings
+from graph.verified import VerifiedTokens
 from resolvers.community import OrgRecord, organization_by_code
 from resolvers.principal import Principal
 from resolvers.sources import SourcePools
@@ -25,14 +26,23 @@ class AppState:
     audit: AuditSink
     jwks: dict[str, Any] | None  # published in development mode only
     organizations: OrganizationCache = field(init=False)
+    tokens: VerifiedTokens = field(init=False)
 
     def __post_init__(self) -> None:
         self.organizations = OrganizationCache(self._organization)
+        self.tokens = VerifiedTokens(self._verify, self.settings.jwt.leeway_seconds)
+
+    async def _verify(self, token: str) -> Claims:
+        return await verify(token, settings=self.settings.jwt, keys=self.keys)
 
     async def _organization(self, code: str) -> OrgRecord | None:
         return await organization_by_code(self.pools["community"], code)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         return await authenticate(
-            authorization, settings=self.settings.jwt, keys=self.keys, lookup=self.organizations
+            authorization,
+            settings=self.settings.jwt,
+            keys=self.keys,
+            lookup=self.organizations,
+            verified=self.tokens,
         )

@@ -184,12 +184,17 @@ async def post_named(
     return await api.client.post("/graphql", json=body, headers=headers)
 
 
-async def flush_audit(app_client: httpx.AsyncClient) -> None:
-    """Wait until the audit writer has stored every record submitted so far."""
-    transport = app_client._transport
+def app_state(client: httpx.AsyncClient) -> AppState:
+    """The state of the app a test client reaches in-process."""
+    transport = client._transport
     assert isinstance(transport, httpx.ASGITransport)
     state: AppState = transport.app.state.harborgraph  # type: ignore[attr-defined]
-    await state.audit.flush()
+    return state
+
+
+async def flush_audit(app_client: httpx.AsyncClient) -> None:
+    """Wait until the audit writer has stored every record submitted so far."""
+    await app_state(app_client).audit.flush()
 
 
 async def audit_rows(pools: SourcePools, name: str) -> list[dict[str, Any]]:

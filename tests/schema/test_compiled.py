@@ -18,23 +18,16 @@ import httpx
 import pytest
 
 from graph.demo import GRANTS
-from graph.state import AppState
 from resolvers.principal import OrganizationKind
 from resolvers.sources import SourcePools
 from schema.compiled.executor import execution_stats
 from tests.conftest import Api, Tokens
+from tests.helpers import app_state
 from tests.schema.operations import Values, generate, seeded_values
 
 OPERATIONS = int(os.environ.get("HARBORGRAPH_DIFFERENTIAL_OPERATIONS", "300"))
 FIRST_SEED = int(os.environ.get("HARBORGRAPH_DIFFERENTIAL_SEED", "1000"))
 COMMERCIAL = "cargo:commercial"
-
-
-def app_state(client: httpx.AsyncClient) -> AppState:
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    state: AppState = transport.app.state.harborgraph  # type: ignore[attr-defined]
-    return state
 
 
 @contextmanager
