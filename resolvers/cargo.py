@@ -22,6 +22,7 @@ from typing import Any, TypeAlias
 from aiodataloader import DataLoader
 from asyncpg import Record
 
+from resolvers.gate import AppointmentVisits
 from resolvers.paging import (
     FILTERS_SLOT,
     LIMIT_SLOT,
@@ -63,20 +64,18 @@ BCO_RULE = (
 # a tuplestore first (1 to 1.5 ms more per statement for a busy trucker's 7,600 visits).
 TRUCKER_RULE = (
     "((cv.equipment_reference, cv.unlocode, cv.smdg_code, cv.direction) IN ("
-    "SELECT unnest({0}::text[]), unnest({1}::text[]), unnest({2}::text[]),"
-    " unnest({3}::text[]))) IS TRUE"
+    "SELECT unnest({0}::text::text[]), unnest({1}::text::text[]), unnest({2}::text::text[]),"
+    " unnest({3}::text::text[]))) IS TRUE"
 )
 TERMINAL_RULE = "cv.unlocode = {0}::text AND cv.smdg_code = {1}::text"
 
 
-def cargo_rule(
-    principal: Principal, appointment_visits: Sequence[tuple[str, str, str, str]] | None
-) -> Rule:
+def cargo_rule(principal: Principal, appointment_visits: AppointmentVisits | None) -> Rule:
     """The visits `principal` may see: a predicate on the `cv` alias of cargo.container_visit.
 
-    `appointment_visits` is, for a trucker, the (equipment_reference, unlocode, smdg_code,
-    direction) of each visit it holds a live appointment for (None for other kinds).
-    A principal missing the attribute its kind is keyed on sees nothing.
+    `appointment_visits` is, for a trucker, the visits it holds a live appointment for
+    (resolvers.gate.appointment_visits; None for other kinds). A principal missing the
+    attribute its kind is keyed on sees nothing.
     """
     kind = principal.kind
     if kind in (OrganizationKind.CUSTOMS, OrganizationKind.PORT_AUTHORITY):
@@ -85,11 +84,11 @@ def cargo_rule(
         return Rule(CARRIER_RULE, (principal.scac,))
     if kind is OrganizationKind.BCO and principal.organization_code:
         return Rule(BCO_RULE, (principal.organization_code,))
-    if kind is OrganizationKind.TRUCKER and appointment_visits:
-        # Four parallel arrays, one per column of the visit keys (order and duplicates are
-        # irrelevant to the hashed IN, so neither is spent on).
-        arrays = zip(*appointment_visits, strict=True)
-        return Rule(TRUCKER_RULE, tuple(list(array) for array in arrays))
+    if kind is OrganizationKind.TRUCKER and appointment_visits and appointment_visits.count:
+        # Four parallel arrays, one per column of the visit keys, as array literals.
+        visits = appointment_visits
+        arrays = (visits.equipment_references, visits.unlocodes, visits.smdg_codes)
+        return Rule(TRUCKER_RULE, (*arrays, visits.directions))
     if (
         kind is OrganizationKind.TERMINAL
         and principal.terminal_unlocode

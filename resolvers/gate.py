@@ -10,7 +10,7 @@ index that suits it instead of one generic plan full of `$n IS NULL OR ...`.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +105,14 @@ FROM (
 ) v
 WHERE v.direction IS NOT NULL
 """
+SELECT_APPOINTMENT_VISIT_ARRAYS = f"""
+SELECT count(*) AS visits,
+       array_agg(w.equipment_reference)::text AS equipment_references,
+       array_agg(w.unlocode)::text AS unlocodes,
+       array_agg(w.smdg_code)::text AS smdg_codes,
+       array_agg(w.direction)::text AS directions
+FROM ({SELECT_APPOINTMENT_VISITS}) w
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,18 +160,50 @@ def appointment_statement(f: AppointmentFilter, size: int, after: Cursor | None)
     return compose(SELECT_APPOINTMENTS, APPOINTMENT_CONDITIONS, chosen, size + 1)
 
 
-async def appointment_visits(pool: Pool, trucker_scac: str) -> list[tuple[str, str, str, str]]:
-    """The distinct container visits a trucker holds a live appointment for, as
-    (equipment_reference, unlocode, smdg_code, direction) tuples in no particular order: the
-    cargo row rule's input.
+@dataclass(frozen=True, slots=True)
+class AppointmentVisits:
+    """The visits of a trucker's live appointments as four parallel PostgreSQL array
+    literals (boxes, UN/LOCODEs, SMDG codes, directions): handed to the cargo rule as they
+    come, so a busy trucker's thousands of visits are never decoded nor encoded in Python."""
+
+    count: int
+    equipment_references: str
+    unlocodes: str
+    smdg_codes: str
+    directions: str
+
+    @classmethod
+    def of(cls, visits: Sequence[tuple[str, str, str, str]]) -> AppointmentVisits:
+        """From (box, UN/LOCODE, SMDG code, direction) tuples (tests, callers with visits)."""
+        columns = list(zip(*visits, strict=True)) or [(), (), (), ()]
+        literals = [array_literal(column) for column in columns]
+        return cls(len(visits), *literals)
+
+
+def array_literal(values: Sequence[str]) -> str:
+    """A PostgreSQL text[] literal, every element quoted."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+async def appointment_visits(pool: Pool, trucker_scac: str) -> AppointmentVisits:
+    """The distinct container visits a trucker holds a live appointment for (in no particular
+    order): the cargo row rule's input.
 
     Only the appointment's own visit counts (that box, at that terminal, in the direction of
     the move), never the box's other visits: earlier or later leases, other shippers'
     bookings. A cancelled appointment counts for nothing; scheduled, arrived, completed and
     missed ones do (the trucker is, or was, to move that box there).
     """
-    rows = await pool.fetch(SELECT_APPOINTMENT_VISITS, trucker_scac)
-    return [(r["equipment_reference"], r["unlocode"], r["smdg_code"], r["direction"]) for r in rows]
+    row = await pool.fetchrow(SELECT_APPOINTMENT_VISIT_ARRAYS, trucker_scac)
+    assert row is not None  # an aggregate: always one row
+    return AppointmentVisits(
+        row["visits"],
+        row["equipment_references"] or "{}",
+        row["unlocodes"] or "{}",
+        row["smdg_codes"] or "{}",
+        row["directions"] or "{}",
+    )
 
 
 # --- Gate transactions ---------------------------------------------------------------------

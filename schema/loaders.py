@@ -9,7 +9,7 @@ from aiodataloader import DataLoader
 
 from resolvers.cargo import CargoLoaders, cargo_rule
 from resolvers.community import CommunityLoaders
-from resolvers.gate import GateLoaders, appointment_visits
+from resolvers.gate import AppointmentVisits, GateLoaders, appointment_visits
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import Rule
 from resolvers.security import SecurityLoaders
@@ -63,7 +63,7 @@ class Loaders:
 
     async def _build_cargo_rule(self) -> Rule:
         principal = self._principal
-        visits: list[tuple[str, str, str, str]] | None = None
+        visits: AppointmentVisits | None = None
         if principal.kind is OrganizationKind.TRUCKER and principal.scac is not None:
             visits = await appointment_visits(self._pools["gate"], principal.scac)
         return cargo_rule(principal, visits)

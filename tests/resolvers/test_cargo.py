@@ -20,7 +20,7 @@ from resolvers.cargo import (
     cargo_rule,
     event_type_code,
 )
-from resolvers.gate import appointment_visits
+from resolvers.gate import AppointmentVisits, appointment_visits
 from resolvers.migrate import migrate
 from resolvers.paging import Page
 from resolvers.principal import ANONYMOUS, OrganizationKind, Principal
@@ -130,7 +130,7 @@ async def first_carrier(pools: SourcePools, offset: int = 0) -> str:
 )
 def test_principals_without_a_claim_see_nothing(who: Principal) -> None:
     assert cargo_rule(who, None) is SEES_NOTHING
-    assert cargo_rule(who, []) is SEES_NOTHING
+    assert cargo_rule(who, AppointmentVisits.of([])) is SEES_NOTHING
 
 
 def test_customs_and_the_port_authority_see_everything() -> None:
@@ -146,11 +146,19 @@ def test_rule_values_are_parameters_never_sql() -> None:
     assert sql.endswith("AND (cv.carrier_scac = $2::text)")
     assert args == (7, "MSCU")
     visits = [("B", "USLAX", "APMT", "IMPORT"), ("A", "USLGB", "TTI", "EXPORT")]
-    trucker = cargo_rule(principal(Kind.TRUCKER, "T", scac="TRKA"), visits)
-    assert trucker.args == (["B", "A"], ["USLAX", "USLGB"], ["APMT", "TTI"], ["IMPORT", "EXPORT"])
+    trucker = cargo_rule(principal(Kind.TRUCKER, "T", scac="TRKA"), AppointmentVisits.of(visits))
+    assert trucker.args == (
+        '{"B","A"}',
+        '{"USLAX","USLGB"}',
+        '{"APMT","TTI"}',
+        '{"IMPORT","EXPORT"}',
+    )
     assert not any(value in trucker.predicate for visit in visits for value in visit)
     sql, args = trucker.bind("SELECT 1 FROM cargo.container_visit cv WHERE x = $1 AND /*rule*/", 7)
-    assert "unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[])" in sql
+    assert (
+        "unnest($2::text::text[]), unnest($3::text::text[]), unnest($4::text::text[]),"
+        " unnest($5::text::text[])"
+    ) in sql
     assert args == (7, *trucker.args)
 
 

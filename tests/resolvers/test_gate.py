@@ -164,13 +164,27 @@ async def test_appointment_visits_are_the_distinct_live_visits_of_a_trucker(
     pool = seeded_pools["gate"]
     scac = await busiest_trucker(pool)
     expected = sorted(tuple(r) for r in await pool.fetch(LIVE_APPOINTMENT_VISITS, scac))
-    got = await gate.appointment_visits(pool, scac)
-    assert sorted(got) == expected
-    assert len(got) == len(set(got)) > 0
+    visits = await gate.appointment_visits(pool, scac)
+    got = await expanded(pool, visits)
+    assert got == expected
+    assert visits.count == len(got) == len(set(got)) > 0
     assert {d for *_, d in got} == {"IMPORT", "EXPORT"}
     # Some box it moves for two of its visits: one key per visit, not one per box.
     assert len({number for number, *_ in got}) < len(got)
-    assert await gate.appointment_visits(pool, "ZZZZ") == []
+    assert await gate.appointment_visits(pool, "ZZZZ") == gate.AppointmentVisits.of([])
+
+
+async def expanded(pool: Pool, visits: gate.AppointmentVisits) -> list[tuple[str, ...]]:
+    """The visits' four array literals read back by PostgreSQL, as sorted tuples."""
+    rows = await pool.fetch(
+        "SELECT unnest($1::text::text[]), unnest($2::text::text[]), unnest($3::text::text[]),"
+        " unnest($4::text::text[])",
+        visits.equipment_references,
+        visits.unlocodes,
+        visits.smdg_codes,
+        visits.directions,
+    )
+    return sorted(tuple(r) for r in rows)
 
 
 # One trucker's appointments for three boxes: what each status and move grants.
@@ -201,11 +215,15 @@ async def test_a_cancelled_appointment_is_no_visit_and_moves_give_the_visit_dire
     try:
         await migrate(conn, ["gate"])
         await conn.execute(APPOINTMENTS)
-        visits = await gate.appointment_visits(cast(Pool, conn), "TRKA")
-        other = await gate.appointment_visits(cast(Pool, conn), "TRKB")
+        visits = await expanded(
+            cast(Pool, conn), await gate.appointment_visits(cast(Pool, conn), "TRKA")
+        )
+        other = await expanded(
+            cast(Pool, conn), await gate.appointment_visits(cast(Pool, conn), "TRKB")
+        )
     finally:
         await conn.close()
-    assert sorted(visits) == [
+    assert visits == [
         ("MAEU1234560", "USLAX", "APMT", "IMPORT"),  # pickup, missed or not, and empty return
         ("MAEU1234560", "USLAX", "TTI", "EXPORT"),  # empty pickup and export drop-off
     ]
