@@ -6,12 +6,11 @@ HARBORGRAPH_DATABASE_URL and migrated databases (run `harborgraph migrate` first
 
 from __future__ import annotations
 
-import gc
-
 from starlette.applications import Starlette
 
 from graph.app import create_app
 from graph.database import source_dsns
+from graph.runtime import settle_collector
 from graph.settings import SettingsError, load_settings
 
 
@@ -20,7 +19,5 @@ def app() -> Starlette:
     if settings.database_url is None:
         raise SettingsError("HARBORGRAPH_DATABASE_URL", "is required by graph.asgi:app")
     application = create_app(settings, source_dsns(settings, settings.database_url))
-    # Start-up objects live as long as the process: keep the collector from rescanning them.
-    gc.collect()
-    gc.freeze()
+    settle_collector()
     return application

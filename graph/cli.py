@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,11 +39,23 @@ def _ttl(value: str) -> int:
     return int(value)
 
 
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError("must be a whole number from 1 to 64")
+    return int(value)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="harborgraph", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate, seed the demo if empty, and serve the API")
     serve.add_argument("--print-tokens", action="store_true", help="print demo partner tokens")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="server processes (default: one per core); migrations and the demo run once",
+    )
     commands.add_parser("migrate", help="apply pending schema migrations")
     seed = commands.add_parser("seed", help="load deterministic demo data")
     seed.add_argument("--scale", type=_scale, default=1.0)
@@ -123,7 +136,8 @@ def run_schema(_settings: Settings) -> int:
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     from graph.serve import serve
 
-    return serve(settings, print_tokens=args.print_tokens)
+    workers = args.workers or os.cpu_count() or 1
+    return serve(settings, print_tokens=args.print_tokens, workers=workers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import gc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -81,3 +82,16 @@ async def seed_all(
 
 def today() -> datetime.date:
     return datetime.datetime.now(datetime.UTC).date()
+
+
+# Python's default (700) runs the collector every few hundred allocations: a request that
+# builds thousands of objects pays for scans of everything alive. Measured by the benchmark.
+GENERATION_0_THRESHOLD = 50_000
+
+
+def settle_collector() -> None:
+    """After start-up: freeze what lives as long as the process (schema, pools, keys) so
+    the collector never scans it again, and let generation 0 grow before it runs."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GENERATION_0_THRESHOLD, *gc.get_threshold()[1:])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
+import os
 from collections.abc import Mapping
 
 import uvicorn
@@ -12,7 +12,8 @@ import uvicorn
 from graph.app import create_app
 from graph.database import close_pools, open_pools
 from graph.demo import DEMO_KINDS, GRANTS, mint_dev_token
-from graph.runtime import databases, migrate_all, seed_all, today
+from graph.keys import ensure_dev_keys
+from graph.runtime import databases, migrate_all, seed_all, settle_collector, today
 from graph.settings import Settings
 from resolvers.community import first_organization_of_kind
 
@@ -47,15 +48,33 @@ def _prepare(settings: Settings, dsns: Mapping[str, str]) -> None:
         log.info("seeded the demo in %.1f s: %s rows", report.seconds, sum(report.counts.values()))
 
 
-def serve(settings: Settings, *, print_tokens: bool) -> int:
+def serve(settings: Settings, *, print_tokens: bool, workers: int = 1) -> int:
     with databases(settings) as dbs:
         _prepare(settings, dbs.dsns)
         if print_tokens and settings.development:
             print("\nDemo partner tokens (Authorization: Bearer <token>):\n")
             print("\n\n".join(asyncio.run(_demo_tokens(settings, dbs.dsns))), flush=True)
+        if workers > 1:
+            _serve_workers(settings, dbs.dsns, workers)
+            return 0
         app = create_app(settings, dbs.dsns)
-        # Start-up objects live for the process: keep the collector from rescanning them.
-        gc.collect()
-        gc.freeze()
+        settle_collector()
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
+
+
+def _serve_workers(settings: Settings, dsns: Mapping[str, str], workers: int) -> None:
+    """Several processes on one port (uvicorn's supervisor), each built by graph.asgi from
+    the environment: the embedded server's URL is handed down through it."""
+    if settings.database_url is None:
+        os.environ["HARBORGRAPH_DATABASE_URL"] = dsns["community"]
+    if settings.development:
+        ensure_dev_keys(settings.data_dir)  # made once here, not raced by the workers
+    uvicorn.run(
+        "graph.asgi:app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+    )

@@ -80,3 +80,15 @@ def test_token_is_refused_outside_development() -> None:
     assert result.stderr.strip() == (
         "harborgraph: tokens are minted here only for the generated development key"
     )
+
+
+@pytest.mark.parametrize("value", ["0", "65", "two", "-1"])
+def test_serve_refuses_a_bad_number_of_workers(value: str) -> None:
+    result = _run("serve", "--workers", value)
+    assert result.returncode == 2
+    assert "--workers: must be a whole number from 1 to 64" in result.stderr
+
+
+def test_serve_defaults_to_one_worker_per_core() -> None:
+    assert parser().parse_args(["serve"]).workers is None  # resolved to os.cpu_count()
+    assert parser().parse_args(["serve", "--workers", "3"]).workers == 3

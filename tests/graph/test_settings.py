@@ -58,3 +58,10 @@ def test_bad_values_name_the_variable(variable: str, value: str, message: str) -
         load_settings({variable: value})
     assert caught.value.variable == variable
     assert str(caught.value) == f"{variable}: {message}"
+
+
+def test_execution_is_compiled_unless_set_to_resolvers() -> None:
+    assert load_settings({}).execution == "compiled"
+    assert load_settings({"HARBORGRAPH_EXECUTION": "resolvers"}).execution == "resolvers"
+    with pytest.raises(SettingsError, match="HARBORGRAPH_EXECUTION: one of compiled, resolvers"):
+        load_settings({"HARBORGRAPH_EXECUTION": "fast"})
