@@ -77,6 +77,10 @@ async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | No
         server_settings={
             "application_name": "harborgraph",
             "statement_timeout": str(settings.statement_timeout_ms),
+            # The compiled path's JSON speaks UTC instants (resolvers.compiled.entities).
+            "TimeZone": "UTC",
+            # Short partner queries: compiling a plan to machine code would cost more.
+            "jit": "off",
         },
     )
     return pool
