@@ -105,12 +105,11 @@ FROM (
 ) v
 WHERE v.direction IS NOT NULL
 """
-SELECT_APPOINTMENT_VISIT_ARRAYS = f"""
+# The visits as one array literal of 'box|UN/LOCODE|SMDG|direction' keys (codes, never a '|').
+SELECT_APPOINTMENT_VISIT_KEYS = f"""
 SELECT count(*) AS visits,
-       array_agg(w.equipment_reference)::text AS equipment_references,
-       array_agg(w.unlocode)::text AS unlocodes,
-       array_agg(w.smdg_code)::text AS smdg_codes,
-       array_agg(w.direction)::text AS directions
+       array_agg(concat_ws('|', w.equipment_reference, w.unlocode, w.smdg_code, w.direction))::text
+           AS keys
 FROM ({SELECT_APPOINTMENT_VISITS}) w
 """
 
@@ -162,22 +161,17 @@ def appointment_statement(f: AppointmentFilter, size: int, after: Cursor | None)
 
 @dataclass(frozen=True, slots=True)
 class AppointmentVisits:
-    """The visits of a trucker's live appointments as four parallel PostgreSQL array
-    literals (boxes, UN/LOCODEs, SMDG codes, directions): handed to the cargo rule as they
-    come, so a busy trucker's thousands of visits are never decoded nor encoded in Python."""
+    """The visits of a trucker's live appointments: a PostgreSQL array literal of their
+    'box|UN/LOCODE|SMDG code|direction' keys, handed to the cargo rule as it comes, so a busy
+    trucker's thousands of visits are never decoded nor encoded in Python."""
 
     count: int
-    equipment_references: str
-    unlocodes: str
-    smdg_codes: str
-    directions: str
+    keys: str
 
     @classmethod
     def of(cls, visits: Sequence[tuple[str, str, str, str]]) -> AppointmentVisits:
         """From (box, UN/LOCODE, SMDG code, direction) tuples (tests, callers with visits)."""
-        columns = list(zip(*visits, strict=True)) or [(), (), (), ()]
-        literals = [array_literal(column) for column in columns]
-        return cls(len(visits), *literals)
+        return cls(len(visits), array_literal(["|".join(visit) for visit in visits]))
 
 
 def array_literal(values: Sequence[str]) -> str:
@@ -195,15 +189,9 @@ async def appointment_visits(pool: Pool, trucker_scac: str) -> AppointmentVisits
     bookings. A cancelled appointment counts for nothing; scheduled, arrived, completed and
     missed ones do (the trucker is, or was, to move that box there).
     """
-    row = await pool.fetchrow(SELECT_APPOINTMENT_VISIT_ARRAYS, trucker_scac)
+    row = await pool.fetchrow(SELECT_APPOINTMENT_VISIT_KEYS, trucker_scac)
     assert row is not None  # an aggregate: always one row
-    return AppointmentVisits(
-        row["visits"],
-        row["equipment_references"] or "{}",
-        row["unlocodes"] or "{}",
-        row["smdg_codes"] or "{}",
-        row["directions"] or "{}",
-    )
+    return AppointmentVisits(row["visits"], row["keys"] or "{}")
 
 
 # --- Gate transactions ---------------------------------------------------------------------

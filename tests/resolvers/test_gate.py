@@ -175,16 +175,9 @@ async def test_appointment_visits_are_the_distinct_live_visits_of_a_trucker(
 
 
 async def expanded(pool: Pool, visits: gate.AppointmentVisits) -> list[tuple[str, ...]]:
-    """The visits' four array literals read back by PostgreSQL, as sorted tuples."""
-    rows = await pool.fetch(
-        "SELECT unnest($1::text::text[]), unnest($2::text::text[]), unnest($3::text::text[]),"
-        " unnest($4::text::text[])",
-        visits.equipment_references,
-        visits.unlocodes,
-        visits.smdg_codes,
-        visits.directions,
-    )
-    return sorted(tuple(r) for r in rows)
+    """The visits' array literal read back by PostgreSQL, as sorted tuples."""
+    rows = await pool.fetch("SELECT unnest($1::text::text[]) AS key", visits.keys)
+    return sorted(tuple(r["key"].split("|")) for r in rows)
 
 
 # One trucker's appointments for three boxes: what each status and move grants.
