@@ -199,10 +199,21 @@ class Api:
 async def app_client(
     test_settings: Settings, seeded_url: str, sql_counter: SqlCounter
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from graph.app import create_app
     from graph.database import source_dsns
 
-    app = create_app(test_settings, source_dsns(test_settings, seeded_url), sql_counter.observe)
+    dsns = source_dsns(test_settings, seeded_url)
+    async with served(test_settings, dsns, sql_counter) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def served(
+    settings: Settings, dsns: dict[str, str], counter: SqlCounter
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on these databases, its lifespan running, reached in-process over HTTP."""
+    from graph.app import create_app
+
+    app = create_app(settings, dsns, counter.observe)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://harborgraph.test") as c:
@@ -220,15 +231,11 @@ async def resolver_client(
     test_settings: Settings, seeded_url: str, sql_counter: SqlCounter
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The same app answering every query on the resolver path (HARBORGRAPH_EXECUTION)."""
-    from graph.app import create_app
     from graph.database import source_dsns
 
     settings = dataclasses.replace(test_settings, execution="resolvers")
-    app = create_app(settings, source_dsns(settings, seeded_url), sql_counter.observe)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://harborgraph.test") as c:
-            yield c
+    async with served(settings, source_dsns(settings, seeded_url), sql_counter) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from resolvers import identifiers
 from resolvers.cargo import container_statement, event_statement
 from resolvers.compiled.plan import Binding, EntitiesBinding, KeyBinding, PageBinding
 from resolvers.gate import appointment_statement, transaction_statement
+from resolvers.paging import Statement
 from resolvers.vessel import port_call_statement, vessel_statement
 from schema.cargo import containers_arguments, document_reference
 from schema.compiled.planner import Slot, Unsupported
@@ -26,7 +27,7 @@ from schema.entities import MAX_REPRESENTATIONS, entity_keys, keyed
 from schema.events import EVENT_KEY, event_cursor, events_arguments
 from schema.gate import appointments_arguments, transactions_arguments
 from schema.inputs import identifier
-from schema.pagination import page_request
+from schema.pagination import PageRequest, page_request
 from schema.vessel import (
     CONTAINER_KEY,
     PORT_CALL_KEY,
@@ -40,40 +41,19 @@ from schema.vessel import (
 )
 
 
-def port_calls(info: Info, **arguments: Any) -> Binding:
-    criteria, request, cursor = port_calls_arguments(info, **arguments)
-    rows = port_call_statement(criteria, request.size, cursor)
-    return PageBinding(request.size, cursor, cursor is not None, rows)
+def root_page(
+    arguments: Callable[..., tuple[Any, PageRequest, Any]],
+    statement: Callable[[Any, int, Any], Statement],
+) -> Callable[..., Binding]:
+    """A root list's binding: its arguments validated as its resolver validates them, and the
+    loaders' own page statement for them (the cursor is in its filters)."""
 
+    def bind(info: Info, **given: Any) -> Binding:
+        where, request, cursor = arguments(info, **given)
+        rows = statement(where, request.size, cursor)
+        return PageBinding(request.size, None, request.after is not None, rows)
 
-def vessels(info: Info, **arguments: Any) -> Binding:
-    search, request, cursor = vessels_arguments(info, **arguments)
-    rows = vessel_statement(search, request.size, cursor)
-    return PageBinding(request.size, cursor, cursor is not None, rows)
-
-
-def containers(info: Info, **arguments: Any) -> Binding:
-    where, request, cursor = containers_arguments(info, **arguments)
-    rows = container_statement(where, request.size, cursor)
-    return PageBinding(request.size, None, cursor is not None, rows)
-
-
-def events(info: Info, **arguments: Any) -> Binding:
-    where, request, cursor = events_arguments(info, **arguments)
-    rows = event_statement(where, request.size, cursor)
-    return PageBinding(request.size, cursor, cursor is not None, rows)
-
-
-def appointments(info: Info, **arguments: Any) -> Binding:
-    where, request, cursor = appointments_arguments(info, **arguments)
-    rows = appointment_statement(where, request.size, cursor)
-    return PageBinding(request.size, cursor, cursor is not None, rows)
-
-
-def gate_transactions(info: Info, **arguments: Any) -> Binding:
-    where, request, cursor = transactions_arguments(info, **arguments)
-    rows = transaction_statement(where, request.size, cursor)
-    return PageBinding(request.size, cursor, cursor is not None, rows)
+    return bind
 
 
 def shipment(info: Info, transport_document_reference: str) -> Binding:
@@ -136,12 +116,12 @@ def nested_page(
 
 
 BINDERS: Mapping[str, Callable[..., Binding]] = {
-    "Query.portCalls": port_calls,
-    "Query.vessels": vessels,
-    "Query.containers": containers,
-    "Query.events": events,
-    "Query.appointments": appointments,
-    "Query.gateTransactions": gate_transactions,
+    "Query.portCalls": root_page(port_calls_arguments, port_call_statement),
+    "Query.vessels": root_page(vessels_arguments, vessel_statement),
+    "Query.containers": root_page(containers_arguments, container_statement),
+    "Query.events": root_page(events_arguments, event_statement),
+    "Query.appointments": root_page(appointments_arguments, appointment_statement),
+    "Query.gateTransactions": root_page(transactions_arguments, transaction_statement),
     "Query.shipment": shipment,
     "Query.port": port,
     "Query.portCall": port_call,

@@ -7,22 +7,21 @@ touched.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 
-from graph.app import create_app
 from graph.database import with_database
 from graph.runtime import migrate_all
 from graph.settings import Settings
 from resolvers.seed import seed
 from resolvers.sources import SOURCES, SourcePools
-from tests.conftest import TEST_ANCHOR, Api, SqlCounter, Tokens, _create, _drop
+from tests.conftest import TEST_ANCHOR, Api, SqlCounter, Tokens, _create, _drop, served
 from tests.helpers import source_statements
 from tests.schema.operations import generate, seeded_values
 from tests.schema.test_compiled import callers, comparable
@@ -60,22 +59,20 @@ async def split_dsns(pg_admin_url: str) -> AsyncIterator[dict[str, str]]:
         await _drop(pg_admin_url, name)
 
 
+@contextlib.asynccontextmanager
 async def _client(
     settings: Settings, dsns: dict[str, str], counter: SqlCounter, execution: str
 ) -> AsyncIterator[Api]:
     configured = dataclasses.replace(settings, execution=execution)
-    app = create_app(configured, dsns, counter.observe)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://harborgraph.test") as c:
-            yield Api(c)
+    async with served(configured, dsns, counter) as client:
+        yield Api(client)
 
 
 @pytest.fixture(scope="module")
 async def split_api(
     test_settings: Settings, split_dsns: dict[str, str], sql_counter: SqlCounter
 ) -> AsyncIterator[Api]:
-    async for api in _client(test_settings, split_dsns, sql_counter, "compiled"):
+    async with _client(test_settings, split_dsns, sql_counter, "compiled") as api:
         yield api
 
 
@@ -83,7 +80,7 @@ async def split_api(
 async def split_resolver_api(
     test_settings: Settings, split_dsns: dict[str, str], sql_counter: SqlCounter
 ) -> AsyncIterator[Api]:
-    async for api in _client(test_settings, split_dsns, sql_counter, "resolvers"):
+    async with _client(test_settings, split_dsns, sql_counter, "resolvers") as api:
         yield api
 
 
