@@ -6,7 +6,7 @@ import asyncio
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -60,13 +60,15 @@ async def _noop_reset(_conn: Connection) -> None:
     return None
 
 
-QueryObserver = Callable[[str], None]
+# Sees each statement the pools run, with its arguments (tests count them, the benchmark
+# explains them).
+QueryObserver = Callable[[str, tuple[Any, ...]], None]
 
 
 async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | None = None) -> Pool:
     async def init(conn: Connection) -> None:
         if observer is not None:
-            conn.add_query_logger(lambda logged: observer(logged.query))
+            conn.add_query_logger(lambda logged: observer(logged.query, tuple(logged.args)))
 
     pool: Pool = await asyncpg.create_pool(
         dsn,

@@ -60,6 +60,12 @@ LOAD_GENERATOR = HERE / "bench_load.py"
 HOST = "127.0.0.1"
 STATEMENTS_ROUTE = "/_bench/statements"
 FLOOR_ROUTE = "/_bench/sql"
+EXPLAIN_ROUTE = "/_bench/explain"
+# A sequential scan is fine on a small table (a port's terminals; 100 vessels at scale 1);
+# one that reads more rows than this per loop is not.
+LARGE_SCAN_ROWS = 5_000
+SEQ_SCAN = re.compile(r"Seq Scan on (\w+).*?actual time=\S+ rows=(\d+) loops=\d+\)")
+REMOVED = re.compile(r"^\s*Rows Removed by Filter: (\d+)")
 DEFAULT_ANCHOR = "2026-03-02"
 SCOPES = ("vessel:read", "cargo:read")
 PARTNERS = ("carrier", "trucker", "terminal", "customs")
@@ -133,8 +139,11 @@ class StatementCounter:
         self.in_flight = 0  # HTTP requests the app is serving (BenchApp keeps it)
         self.by_label: Counter[str] = Counter()
         self._labels: dict[str, str] = {}
+        # The statements of the latest request (with their arguments), for /_bench/explain.
+        self.recent: list[tuple[str, tuple[Any, ...]]] = []
 
-    def observe(self, query: str) -> None:
+    def observe(self, query: str, args: tuple[Any, ...] = ()) -> None:
+        self.recent.append((query, args))
         self.total += 1
         label = self._labels.get(query)
         if label is None:
@@ -193,6 +202,16 @@ class Floor:
             )
         return self.principals[org]
 
+    async def explain(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
+        """EXPLAIN (ANALYZE, BUFFERS) of the latest request's statements on the sources."""
+        plans = []
+        for sql, args in list(statements):
+            if "community." in sql or "pg_catalog" in sql or "typeinfo" in sql:
+                continue
+            rows = await self.pool.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+            plans.append("\n".join(r[0] for r in rows))
+        return plans
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         from tests.bench_floor import FloorRequest, serve_floor
 
@@ -231,7 +250,11 @@ class BenchApp:
             try:
                 if scope["type"] == "http" and scope["path"] == FLOOR_ROUTE:
                     await self.floor(scope, receive, send)
+                elif scope["type"] == "http" and scope["path"] == EXPLAIN_ROUTE:
+                    plans = await self.floor.explain(self.counter.recent)
+                    await JSONResponse(plans)(scope, receive, send)
                 else:
+                    self.counter.recent = []
                     await self.app(scope, receive, send)
             finally:
                 self.counter.in_flight -= 1
@@ -609,6 +632,45 @@ def measure(
     return load, single
 
 
+def explained(
+    args: argparse.Namespace,
+    client: httpx.Client,
+    partner: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+) -> str:
+    """One request alone, then its statements under EXPLAIN (ANALYZE, BUFFERS): their
+    execution times and any sequential scan of a table that is not tiny."""
+    client.post("/graphql", json=body, headers=headers).raise_for_status()
+    plans: list[str] = client.get(EXPLAIN_ROUTE).raise_for_status().json()
+    times = [float(m) for p in plans for m in re.findall(r"Execution Time: ([\d.]+) ms", p)]
+    scans = [scan for plan in plans for scan in large_scans(plan)]
+    if args.explain:
+        print("\n\n".join(plans))
+    found = "; ".join(scans) if scans else "none"
+    executed = " + ".join(f"{t:.1f}" for t in times)
+    return (
+        f"{partner}: {len(plans)} compiled statements, EXPLAIN ANALYZE {executed} ms; "
+        f"sequential scans of large tables: {found}"
+    )
+
+
+def large_scans(plan: str) -> list[str]:
+    """Sequential scans that read more than LARGE_SCAN_ROWS rows per loop."""
+    found = []
+    lines = plan.splitlines()
+    for index, line in enumerate(lines):
+        scan = SEQ_SCAN.search(line)
+        if scan is None:
+            continue
+        removed = next(
+            (int(m.group(1)) for m in map(REMOVED.match, lines[index + 1 : index + 4]) if m), 0
+        )
+        if int(scan.group(2)) + removed > LARGE_SCAN_ROWS:
+            found.append(f"{scan.group(1)} ({int(scan.group(2)) + removed} rows)")
+    return found
+
+
 def write_spec(path: Path, url: str, body: dict[str, Any], headers: dict[str, str]) -> Path:
     path.write_text(json.dumps({"url": url, "body": json.dumps(body), "headers": headers}))
     return path
@@ -682,6 +744,7 @@ def serve_and_measure(
             results.rows.append(Row(partner, execution, *measure(args, client, pid, spec)))
             if execution != "compiled":
                 continue
+            results.checks.append(explained(args, client, partner, body, headers))
             floor_body = {"org": org, "carrier": seeded.scac, "before": before.isoformat()}
             floor = client.post(FLOOR_ROUTE, json=floor_body).json()
             same = floor_shape(floor) == answer_shape(answer["data"])
@@ -780,6 +843,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=os.environ.get("TEST_DATABASE_URL") or None,
         help="admin URL of a PostgreSQL to create a scratch database on "
         "(default TEST_DATABASE_URL; else an embedded PostgreSQL)",
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="print the compiled statements' plans"
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

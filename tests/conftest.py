@@ -127,7 +127,7 @@ class SqlCounter:
         self.active = False
         self.statements: list[str] = []
 
-    def observe(self, query: str) -> None:
+    def observe(self, query: str, _args: tuple[Any, ...] = ()) -> None:
         # asyncpg's own type introspection runs once per connection and type: not ours.
         if self.active and not any(marker in query for marker in ASYNCPG_INTERNAL):
             self.statements.append(query)
