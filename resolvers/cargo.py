@@ -22,7 +22,6 @@ from typing import Any, TypeAlias
 from aiodataloader import DataLoader
 from asyncpg import Record
 
-from resolvers.gate import AppointmentVisits
 from resolvers.paging import (
     FILTERS_SLOT,
     LIMIT_SLOT,
@@ -34,7 +33,7 @@ from resolvers.paging import (
     present,
 )
 from resolvers.principal import OrganizationKind, Principal
-from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
+from resolvers.rules import SEES_ALL, SEES_NOTHING, AppointmentVisits, Rule
 from resolvers.sources import Pool
 
 RuleProvider: TypeAlias = Callable[[], Awaitable[Rule]]

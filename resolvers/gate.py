@@ -10,7 +10,7 @@ index that suits it instead of one generic plan full of `$n IS NULL OR ...`.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from resolvers.paging import (
     present,
 )
 from resolvers.principal import OrganizationKind, Principal
-from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
+from resolvers.rules import SEES_ALL, SEES_NOTHING, AppointmentVisits, Rule
 from resolvers.sources import Pool
 
 Record = asyncpg.Record
@@ -157,27 +157,6 @@ def appointment_statement(f: AppointmentFilter, size: int, after: Cursor | None)
     """The appointment list's page (rule slot unbound)."""
     chosen = _appointment_conditions(f, after)
     return compose(SELECT_APPOINTMENTS, APPOINTMENT_CONDITIONS, chosen, size + 1)
-
-
-@dataclass(frozen=True, slots=True)
-class AppointmentVisits:
-    """The visits of a trucker's live appointments: a PostgreSQL array literal of their
-    'box|UN/LOCODE|SMDG code|direction' keys, handed to the cargo rule as it comes, so a busy
-    trucker's thousands of visits are never decoded nor encoded in Python."""
-
-    count: int
-    keys: str
-
-    @classmethod
-    def of(cls, visits: Sequence[tuple[str, str, str, str]]) -> AppointmentVisits:
-        """From (box, UN/LOCODE, SMDG code, direction) tuples (tests, callers with visits)."""
-        return cls(len(visits), array_literal(["|".join(visit) for visit in visits]))
-
-
-def array_literal(values: Sequence[str]) -> str:
-    """A PostgreSQL text[] literal, every element quoted."""
-    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-    return "{" + ",".join(quoted) + "}"
 
 
 async def appointment_visits(pool: Pool, trucker_scac: str) -> AppointmentVisits:

@@ -7,6 +7,7 @@ numbers them after the query's own parameters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,3 +30,25 @@ class Rule:
 
 SEES_ALL = Rule("TRUE")
 SEES_NOTHING = Rule("FALSE")
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentVisits:
+    """The visits of a trucker's live appointments (the gate source reads them, the cargo
+    rule takes them): a PostgreSQL array literal of their 'box|UN/LOCODE|SMDG code|direction'
+    keys, passed on as it comes, so a busy trucker's thousands of visits are never decoded
+    nor encoded in Python."""
+
+    count: int
+    keys: str
+
+    @classmethod
+    def of(cls, visits: Sequence[tuple[str, str, str, str]]) -> AppointmentVisits:
+        """From (box, UN/LOCODE, SMDG code, direction) tuples (tests, callers with visits)."""
+        return cls(len(visits), array_literal(["|".join(visit) for visit in visits]))
+
+
+def array_literal(values: Sequence[str]) -> str:
+    """A PostgreSQL text[] literal, every element quoted."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"

@@ -9,9 +9,9 @@ from aiodataloader import DataLoader
 
 from resolvers.cargo import CargoLoaders, cargo_rule
 from resolvers.community import CommunityLoaders
-from resolvers.gate import AppointmentVisits, GateLoaders, appointment_visits
+from resolvers.gate import GateLoaders, appointment_visits
 from resolvers.principal import OrganizationKind, Principal
-from resolvers.rules import Rule
+from resolvers.rules import AppointmentVisits, Rule
 from resolvers.security import SecurityLoaders
 from resolvers.sources import SourcePools
 from resolvers.vessel import VesselLoaders

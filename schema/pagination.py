@@ -73,7 +73,8 @@ class Connection(Generic[T]):
 
 
 def encode_cursor(key: Sequence[Any]) -> str:
-    raw = json.dumps(list(key), separators=(",", ":"), default=str).encode()
+    # Not ASCII-escaped: the compiled path writes the same cursor in SQL (to_json).
+    raw = json.dumps(list(key), separators=(",", ":"), default=str, ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -20,11 +20,11 @@ from resolvers.cargo import (
     cargo_rule,
     event_type_code,
 )
-from resolvers.gate import AppointmentVisits, appointment_visits
+from resolvers.gate import appointment_visits
 from resolvers.migrate import migrate
 from resolvers.paging import Page
 from resolvers.principal import ANONYMOUS, OrganizationKind, Principal
-from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
+from resolvers.rules import SEES_ALL, SEES_NOTHING, AppointmentVisits, Rule
 from resolvers.sources import Pool, SourcePools
 from tests.helpers import CountingPool, all_pages, carrier, principal, terminal
 

@@ -55,11 +55,11 @@ async def test_cursors_and_global_ids_as_the_schema_encodes_them(
                        {global_id("PortCall", "$2::text")} AS g""",
             arrival,
             ident,
-            'A "quoted" name',
+            'A "quoted" name, Ålesund\tMærsk',
         )
     finally:
         await utc_session.close()
     assert row is not None
     assert row["c"] == encode_cursor((arrival.isoformat(), ident))
-    assert row["n"] == encode_cursor(('A "quoted" name',))
+    assert row["n"] == encode_cursor(('A "quoted" name, Ålesund\tMærsk',))
     assert row["g"] == "UG9ydENhbGw6MGI3ZTNmMWMtMWQyZS00ZjVhLTliOGMtN2Q2ZTVmNGEzYjJj"

@@ -13,7 +13,7 @@ import asyncpg
 from resolvers import gate, paging
 from resolvers.migrate import migrate
 from resolvers.principal import OrganizationKind, Principal
-from resolvers.rules import SEES_ALL, SEES_NOTHING
+from resolvers.rules import SEES_ALL, SEES_NOTHING, AppointmentVisits
 from resolvers.sources import Pool, SourcePools
 from tests.helpers import CountingPool, all_rows, principal, terminal
 
@@ -171,10 +171,10 @@ async def test_appointment_visits_are_the_distinct_live_visits_of_a_trucker(
     assert {d for *_, d in got} == {"IMPORT", "EXPORT"}
     # Some box it moves for two of its visits: one key per visit, not one per box.
     assert len({number for number, *_ in got}) < len(got)
-    assert await gate.appointment_visits(pool, "ZZZZ") == gate.AppointmentVisits.of([])
+    assert await gate.appointment_visits(pool, "ZZZZ") == AppointmentVisits.of([])
 
 
-async def expanded(pool: Pool, visits: gate.AppointmentVisits) -> list[tuple[str, ...]]:
+async def expanded(pool: Pool, visits: AppointmentVisits) -> list[tuple[str, ...]]:
     """The visits' array literal read back by PostgreSQL, as sorted tuples."""
     rows = await pool.fetch("SELECT unnest($1::text::text[]) AS key", visits.keys)
     return sorted(tuple(r["key"].split("|")) for r in rows)
