@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+from graph.expiring import MISSING, Expiring
 from resolvers.community import OrgRecord
 
 TTL_SECONDS = 5.0
-MAX_ENTRIES = 10_000
 
 Lookup = Callable[[str], Awaitable[OrgRecord | None]]
 
@@ -27,15 +27,13 @@ class OrganizationCache:
         self._lookup = lookup
         self._ttl = ttl
         self._clock = clock
-        self._found: dict[str, tuple[float, OrgRecord | None]] = {}
+        self._found: Expiring[str, OrgRecord | None] = Expiring()
 
     async def __call__(self, code: str) -> OrgRecord | None:
         now = self._clock()
-        cached = self._found.get(code)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._found.get(code, now)
+        if cached is not MISSING:
+            return cached
         organization = await self._lookup(code)
-        if len(self._found) >= MAX_ENTRIES:
-            self._found.clear()  # a flood of codes costs lookups, never memory
-        self._found[code] = (now + self._ttl, organization)
+        self._found.put(code, organization, now + self._ttl)
         return organization

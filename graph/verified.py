@@ -12,9 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from graph.auth import Claims
+from graph.expiring import MISSING, Expiring
 
 TTL_SECONDS = 60.0
-MAX_ENTRIES = 10_000
 
 Verify = Callable[[str], Awaitable[Claims]]
 
@@ -31,16 +31,14 @@ class VerifiedTokens:
         self._leeway = leeway_seconds
         self._ttl = ttl
         self._clock = clock
-        self._verified: dict[str, tuple[float, Claims]] = {}
+        self._verified: Expiring[str, Claims] = Expiring()
 
     async def __call__(self, token: str) -> Claims:
         now = self._clock()
-        cached = self._verified.get(token)
-        if cached is not None and now < cached[0]:
-            return cached[1]
+        cached = self._verified.get(token, now)
+        if cached is not MISSING:
+            return cached
         claims = await self._verify(token)  # raises InvalidToken: nothing is kept
-        if len(self._verified) >= MAX_ENTRIES:
-            self._verified.clear()
         deadline = min(now + self._ttl, claims.expires_at + self._leeway)
-        self._verified[token] = (deadline, claims)
+        self._verified.put(token, claims, deadline)
         return claims

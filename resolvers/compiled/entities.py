@@ -15,16 +15,20 @@ from resolvers.cargo import (
     CONTAINER_COLUMNS,
     EQUIPMENT_EVENT_OF_VISIT,
     EVENT_COLUMNS,
+    SELECT_HOLDS_BY_VISIT,
     SELECT_SHIPMENTS,
 )
-from resolvers.gate import APPOINTMENT_COLUMNS, TRANSACTION_COLUMNS
+from resolvers.gate import SELECT_APPOINTMENTS_BY_ID, SELECT_TRANSACTIONS_BY_EQUIPMENT
 from resolvers.vessel import (
     PORT_CALL_COLUMNS,
     PORT_CALL_FROM,
+    SELECT_PORT_CALLS_BY_ID,
+    SELECT_PORTS,
+    SELECT_TERMINALS_BY_PORT,
+    SELECT_TIMESTAMPS_BY_ID,
+    SELECT_TIMESTAMPS_BY_PORT_CALL,
+    SELECT_VESSELS_BY_IMO,
     TERMINAL_COLUMNS,
-    TIMESTAMP_COLUMNS,
-    TIMESTAMP_FROM,
-    VESSEL_COLUMNS,
 )
 
 
@@ -207,6 +211,11 @@ SHIPMENT = Entity(
     },
     tests={p: f"{{a}}.{p}_name IS NOT NULL" for p in ("shipper", "consignee", "notify_party")},
 )
+# An appointment's or a gate move's terminal and box, for the other sources' segments.
+GATE_KEYS = {
+    "terminal": "{a}.unlocode || '|' || {a}.smdg_code",
+    "number": "{a}.equipment_reference",
+}
 APPOINTMENT = Entity(
     source="gate",
     rule="gate",
@@ -221,10 +230,7 @@ APPOINTMENT = Entity(
         },
         **{n: instant("{a}." + n) for n in ("window_start", "window_end", "created_at")},
     },
-    keys={
-        "terminal": "{a}.unlocode || '|' || {a}.smdg_code",
-        "number": "{a}.equipment_reference",
-    },
+    keys=GATE_KEYS,
 )
 GATE_TRANSACTION = Entity(
     source="gate",
@@ -239,10 +245,7 @@ GATE_TRANSACTION = Entity(
         },
         **{n: instant("{a}." + n) for n in ("gate_in_at", "gate_out_at")},
     },
-    keys={
-        "terminal": "{a}.unlocode || '|' || {a}.smdg_code",
-        "number": "{a}.equipment_reference",
-    },
+    keys=GATE_KEYS,
 )
 # A container's shipment is visible whenever the container is (its own visit names the
 # document, which is what the shipment's rule asks), so its columns are read directly.
@@ -355,25 +358,26 @@ ENTITIES: Mapping[str, Entity] = {
 
 # --- Row sources: the loaders' statements, for one parent --------------------------------
 
+
+def for_one_parent(batch: str, keys: str) -> str:
+    """A loader's batch statement (`... <keys>`, the batch's keys as `= ANY($1)`) for the one
+    parent `{owner0}`: the same columns, joins and rule slot as the loader's."""
+    one = batch.replace(keys, "= {owner0}")
+    assert one != batch, keys
+    return one
+
+
 # A container's visit without its equipment and holds: those are read only when asked for
 # (the CONTAINER entity's iso_type, tare_weight_kg and on_hold), not for every row.
 VISIT_COLUMNS = CONTAINER_COLUMNS.split("eq.iso_equipment_code")[0].rstrip().rstrip(",")
 
-VESSEL_BY_IMO = (
-    f"SELECT {VESSEL_COLUMNS} FROM vessel.vessel v WHERE v.imo = {{owner0}} AND /*rule*/"
-)
-PORT_BY_UNLOCODE = """
-SELECT p.unlocode, p.name, p.country, p.latitude, p.longitude
-FROM vessel.port p WHERE p.unlocode = {owner0}"""
+VESSEL_BY_IMO = for_one_parent(SELECT_VESSELS_BY_IMO, "= ANY($1::text[])")
+PORT_BY_UNLOCODE = for_one_parent(SELECT_PORTS, "= ANY($1::text[])")
 TERMINAL_BY_KEY = f"""
 SELECT {TERMINAL_COLUMNS} FROM vessel.terminal t
 WHERE t.unlocode = {{owner0}} AND t.smdg_code = {{owner1}}"""
-TERMINALS_BY_PORT = (
-    f"SELECT {TERMINAL_COLUMNS} FROM vessel.terminal t WHERE t.unlocode = {{owner0}}"
-)
-PORT_CALL_BY_ID = f"""
-SELECT {PORT_CALL_COLUMNS} FROM {PORT_CALL_FROM}
-WHERE pc.id = {{owner0}} AND /*rule*/"""
+TERMINALS_BY_PORT = for_one_parent(SELECT_TERMINALS_BY_PORT, "= ANY($1::text[])")
+PORT_CALL_BY_ID = for_one_parent(SELECT_PORT_CALLS_BY_ID, "= ANY($1::uuid[])")
 CONTAINERS_OF_PORT_CALL = f"""
 SELECT {VISIT_COLUMNS} FROM cargo.container_visit cv
 WHERE cv.port_call_id = {{owner0}} {{after}} AND /*rule*/
@@ -385,12 +389,7 @@ SELECT {VISIT_COLUMNS} FROM cargo.container_visit cv
 WHERE cv.equipment_reference = {{owner0}} AND /*rule*/
 ORDER BY cv.updated_at DESC, cv.id DESC
 LIMIT 1"""
-HOLDS_OF_VISIT = """
-SELECT h.id, h.hold_type, h.reason_code, h.remark, h.placed_by_code, h.placed_at,
-       h.released_by_code, h.released_at
-FROM cargo.hold h
-JOIN cargo.container_visit cv ON cv.id = h.container_visit_id
-WHERE h.container_visit_id = {owner0} AND /*rule*/"""
+HOLDS_OF_VISIT = for_one_parent(SELECT_HOLDS_BY_VISIT, "= ANY($1::bigint[])")
 # A container's events, latest first: those belonging to a visit of it the partner sees
 # (resolvers.cargo.EQUIPMENT_EVENT_OF_VISIT), one semi-join probe per event.
 EVENTS_OF_CONTAINER = f"""
@@ -402,12 +401,8 @@ WHERE e.equipment_reference = {{owner0}}
               WHERE {EQUIPMENT_EVENT_OF_VISIT} AND /*rule*/)
 ORDER BY e.event_datetime DESC, e.event_id
 LIMIT {{limit}}"""
-TIMESTAMPS_OF_PORT_CALL = f"""
-SELECT {TIMESTAMP_COLUMNS} FROM {TIMESTAMP_FROM}
-WHERE tc.port_call_id = {{owner0}} AND /*rule*/"""
-TIMESTAMP_BY_ID = f"""
-SELECT {TIMESTAMP_COLUMNS} FROM {TIMESTAMP_FROM}
-WHERE t.id = {{owner0}} AND /*rule*/"""
+TIMESTAMPS_OF_PORT_CALL = for_one_parent(SELECT_TIMESTAMPS_BY_PORT_CALL, "= ANY($1::uuid[])")
+TIMESTAMP_BY_ID = for_one_parent(SELECT_TIMESTAMPS_BY_ID, "= ANY($1::uuid[])")
 LATEST_POSITION = """
 SELECT a.vessel_imo, a.recorded_at, a.latitude, a.longitude, a.speed_knots, a.course_deg,
        a.heading_deg, a.navigational_status
@@ -420,19 +415,15 @@ SELECT {PORT_CALL_COLUMNS} FROM {PORT_CALL_FROM}
 WHERE pc.vessel_imo = {{owner0}} {{after}} AND /*rule*/
 ORDER BY pc.estimated_arrival, pc.id
 LIMIT {{limit}}"""
-SHIPMENT_BY_REFERENCE = SELECT_SHIPMENTS.replace("= ANY($1::text[])", "= {owner0}")
+SHIPMENT_BY_REFERENCE = for_one_parent(SELECT_SHIPMENTS, "= ANY($1::text[])")
 CONTAINERS_OF_DOCUMENT = f"""
 SELECT DISTINCT ON (cv.equipment_reference) {VISIT_COLUMNS}
 FROM cargo.container_visit cv
 WHERE cv.transport_document_reference = {{owner0}} {{after}} AND /*rule*/
 ORDER BY cv.equipment_reference, cv.updated_at DESC, cv.id DESC
 LIMIT {{limit}}"""
-TRANSACTIONS_OF_CONTAINER = f"""
-SELECT {TRANSACTION_COLUMNS} FROM gate.gate_transaction AS g
-WHERE g.equipment_reference = {{owner0}} AND /*rule*/"""
-APPOINTMENT_BY_ID = f"""
-SELECT {APPOINTMENT_COLUMNS} FROM gate.appointment AS g
-WHERE g.id = {{owner0}} AND /*rule*/"""
+TRANSACTIONS_OF_CONTAINER = for_one_parent(SELECT_TRANSACTIONS_BY_EQUIPMENT, "= ANY($1::text[])")
+APPOINTMENT_BY_ID = for_one_parent(SELECT_APPOINTMENTS_BY_ID, "= ANY($1::bigint[])")
 
 PORT_CALL_CURSOR = cursor(quoted(instant_text("{a}.estimated_arrival")), quoted("{a}.id::text"))
 VESSEL_CURSOR = cursor(json_text("{a}.sort_name"), json_text("{a}.imo"))

@@ -104,7 +104,6 @@ class Segment:
     """A part of the answer one source builds for keys the previous parts name."""
 
     source: str
-    entity: str  # the entity whose key the markers carry (the parent of `value`)
     value: Link | Page
 
 

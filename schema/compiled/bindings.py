@@ -23,7 +23,7 @@ from schema.cargo import containers_arguments, document_reference
 from schema.compiled.planner import Slot, Unsupported
 from schema.context import Info
 from schema.cost import MAX_OBJECTS
-from schema.entities import MAX_REPRESENTATIONS, entity_keys, keyed
+from schema.entities import MAX_REPRESENTATIONS, keyed
 from schema.events import EVENT_KEY, event_cursor, events_arguments
 from schema.gate import appointments_arguments, transactions_arguments
 from schema.inputs import identifier
@@ -77,16 +77,15 @@ def container(info: Info, number: str) -> Binding:
     return KeyBinding(identifier(identifiers.container_number, number, "number"))
 
 
-def entities(
-    slot: Slot, keys: Mapping[str, list[tuple[str, ...]]], representations: list[Any]
-) -> Binding:
+def entities(slot: Slot, representations: list[Any]) -> Binding:
     """Each representation checked as the resolver path checks it; its type and hex key."""
     count = len(representations)
     if count > MAX_REPRESENTATIONS or count * slot.cost > MAX_OBJECTS:
         raise Unsupported("refused argument")  # the resolver path names the limit
     items: list[tuple[str, str] | None] = []
     for index, representation in enumerate(representations):
-        found = keyed(index, representation, keys)
+        assert slot.keys is not None
+        found = keyed(index, representation, slot.keys)
         if isinstance(found, GraphQLError):
             raise Unsupported("refused argument")
         if found["__typename"] not in slot.types:
@@ -142,9 +141,8 @@ def bind(
     bound: list[Binding] = []
     for slot in slots:
         if slot.coordinate == "Query._entities":
-            keys = entity_keys(strawberry_schema._schema)
             raw = get_argument_values(slot.field, slot.node, variables)
-            bound.append(entities(slot, keys, raw["representations"]))
+            bound.append(entities(slot, raw["representations"]))
             continue
         raw = get_argument_values(slot.field, slot.node, variables)
         definition = slot.field.extensions["strawberry-definition"]

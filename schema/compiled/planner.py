@@ -9,7 +9,7 @@ cannot express raises `Unsupported`, and the whole operation runs on the resolve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,6 @@ from graphql import (
     FieldNode,
     GraphQLField,
     GraphQLInterfaceType,
-    GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -25,7 +24,9 @@ from graphql import (
     GraphQLUnionType,
     OperationDefinitionNode,
     get_named_type,
+    get_nullable_type,
     is_leaf_type,
+    is_list_type,
 )
 from graphql.execution.collect_fields import (
     FieldDetails,
@@ -52,6 +53,7 @@ from resolvers.compiled.plan import (
     Value,
 )
 from schema.cost import PageCost
+from schema.entities import entity_keys
 from schema.permissions import FieldAccess, Requirement
 
 ITEMS = 0  # a path step through every item of a list
@@ -110,6 +112,7 @@ class Slot:
     node: FieldNode
     cost: int = 0  # `_entities`: what one representation's selections may return
     types: frozenset[str] = frozenset()  # `_entities`: the types it may resolve
+    keys: Mapping[str, list[tuple[str, ...]]] | None = None  # `_entities`: their key fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +186,9 @@ class Planner:
         details: list[FieldDetails],
         cost: int = 0,
         types: frozenset[str] = frozenset(),
+        keys: Mapping[str, list[tuple[str, ...]]] | None = None,
     ) -> int:
-        self.slots.append(Slot(coordinate, graphql_field, details[0].node, cost, types))
+        self.slots.append(Slot(coordinate, graphql_field, details[0].node, cost, types, keys))
         return len(self.slots) - 1
 
     def entities_root(
@@ -209,7 +213,7 @@ class Planner:
             del self.probes[start:]
             branches.append((concrete.name, shape))
             value = Link(f"_entities.{concrete.name}", shape)
-            self.segments.append(Segment(ENTITIES[entity].source, entity, value))
+            self.segments.append(Segment(ENTITIES[entity].source, value))
             segments.append((concrete.name, len(self.segments) - 1))
         self.probes.extend(branch_probes(branches, probes, 2))
         definitions = {name: f.definition for name, f in self.fragments.items()}
@@ -217,7 +221,8 @@ class Planner:
         assert selections is not None
         cost = PageCost(self.schema, definitions).cost(selections, union)
         types = frozenset(name for name, _ in segments)
-        slot = self.slot("Query._entities", graphql_field, details, cost, types)
+        keys = entity_keys(self.schema)
+        slot = self.slot("Query._entities", graphql_field, details, cost, types, keys)
         return Root(key, "", Entities(slot, tuple(segments)))
 
     # --- Field rules ---------------------------------------------------------------------
@@ -348,7 +353,7 @@ class Planner:
             slot = self.slot(coordinate, graphql_field, details)
             value = self.page(coordinate, returned, details, slot, path)
         else:
-            many = _is_list(graphql_field)
+            many = is_list_type(get_nullable_type(graphql_field.type))
             inner = (*path, ITEMS) if many else path
             value = Link(coordinate, self.shape(returned, d.target, details, inner), many)
         source = ENTITIES[d.target].source
@@ -356,7 +361,7 @@ class Planner:
             return value
         if not d.from_key:
             raise Unsupported(f"link {coordinate} across sources")
-        self.segments.append(Segment(source, entity, value))
+        self.segments.append(Segment(source, value))
         return Remote(len(self.segments) - 1, coordinate)
 
     def page(
@@ -465,13 +470,3 @@ def _python_name(graphql_field: GraphQLField) -> str:
     definition = (graphql_field.extensions or {}).get("strawberry-definition")
     name = str(getattr(definition, "python_name", ""))
     return "id" if name == "_id" else name  # a Relay node's global id
-
-
-def _is_list(graphql_field: GraphQLField) -> bool:
-    field_type = graphql_field.type
-    if isinstance(field_type, GraphQLNonNull):
-        field_type = field_type.of_type
-    return isinstance(field_type, GraphQLList)
-
-
-Compile = Callable[[Mapping[str, list[FieldDetails]]], Compiled]
