@@ -35,7 +35,6 @@ import json
 import os
 import platform
 import re
-import resource
 import signal
 import socket
 import subprocess
@@ -546,11 +545,6 @@ def run_load(spec: Path, *options: str, timeout: float) -> dict[str, Any]:
         raise BenchmarkError(f"the load generator failed:\n{done.stderr.decode(errors='replace')}")
     result: dict[str, Any] = json.loads(done.stdout)
     return result
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass(frozen=True, slots=True)
