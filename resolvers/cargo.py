@@ -22,6 +22,7 @@ from typing import Any, TypeAlias
 from aiodataloader import DataLoader
 from asyncpg import Record
 
+from resolvers.gate import APPOINTED_VISIT
 from resolvers.paging import (
     FILTERS_SLOT,
     LIMIT_SLOT,
@@ -63,17 +64,28 @@ TRUCKER_RULE = (
     "(SELECT jsonb_object_agg(k, 1) FROM unnest({0}::text::text[]) AS k)"
     " ? concat_ws('|', cv.equipment_reference, cv.unlocode, cv.smdg_code, cv.direction)"
 )
+# Where the gate source shares cargo's database, the same visits are asked in place.
+TRUCKER_IN_PLACE_RULE = APPOINTED_VISIT
 TERMINAL_RULE = "cv.unlocode = {0}::text AND cv.smdg_code = {1}::text"
 
 
-def cargo_rule(principal: Principal, appointment_visits: AppointmentVisits | None) -> Rule:
+def cargo_rule(
+    principal: Principal,
+    appointment_visits: AppointmentVisits | None,
+    *,
+    gate_alongside: bool = False,
+) -> Rule:
     """The visits `principal` may see: a predicate on the `cv` alias of cargo.container_visit.
 
     `appointment_visits` is, for a trucker, the visits it holds a live appointment for
-    (resolvers.gate.appointment_visits; None for other kinds). A principal missing the
-    attribute its kind is keyed on sees nothing.
+    (resolvers.gate.appointment_visits; None for other kinds). `gate_alongside` says the
+    gate source lives in cargo's database: a trucker's rule then reads its appointments in
+    place, and needs no `appointment_visits`. A principal missing the attribute its kind is
+    keyed on sees nothing.
     """
     kind = principal.kind
+    if kind is OrganizationKind.TRUCKER and gate_alongside and principal.scac:
+        return Rule(TRUCKER_IN_PLACE_RULE, (principal.scac,))
     if kind in (OrganizationKind.CUSTOMS, OrganizationKind.PORT_AUTHORITY):
         return SEES_ALL
     if kind is OrganizationKind.CARRIER and principal.scac:

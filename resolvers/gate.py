@@ -85,26 +85,35 @@ SELECT {APPOINTMENT_COLUMNS}
 FROM gate.appointment AS g
 WHERE g.id = ANY($1::bigint[]) AND /*rule*/
 """
+# A move belongs to the direction of the visit it serves: the import pickup and the empty
+# return (which ends an import) to an IMPORT visit, the empty pickup and the export drop-off
+# to an EXPORT visit; a move type not listed here serves none.
+MOVE_DIRECTION = """CASE WHEN a.move_type IN ('IMPORT_PICKUP', 'EMPTY_RETURN') THEN 'IMPORT'
+                WHEN a.move_type IN ('EXPORT_DROPOFF', 'EMPTY_PICKUP') THEN 'EXPORT'
+           END"""
 # The container visits a trucker's live appointments are for (the cargo row rule's input):
-# one (box, terminal, visit direction) per distinct visit. A move belongs to the direction of
-# the visit it serves: the import pickup and the empty return (which ends an import) to an
-# IMPORT visit, the empty pickup and the export drop-off to an EXPORT visit. A cancelled
-# appointment ties the trucker to nothing; a move type not listed here grants nothing.
-# No ORDER BY: the rule only hashes these, and without it DISTINCT is a HashAggregate
-# (about 40% cheaper than sorting a busy trucker's thousands of rows).
-SELECT_APPOINTMENT_VISITS = """
+# one (box, terminal, visit direction) per distinct visit. A cancelled appointment ties the
+# trucker to nothing. No ORDER BY: the rule only hashes these, and without it DISTINCT is a
+# HashAggregate (about 40% cheaper than sorting a busy trucker's thousands of rows).
+SELECT_APPOINTMENT_VISITS = f"""
 SELECT DISTINCT v.equipment_reference, v.unlocode, v.smdg_code, v.direction
 FROM (
     SELECT a.equipment_reference, a.unlocode, a.smdg_code,
-           CASE WHEN a.move_type IN ('IMPORT_PICKUP', 'EMPTY_RETURN') THEN 'IMPORT'
-                WHEN a.move_type IN ('EXPORT_DROPOFF', 'EMPTY_PICKUP') THEN 'EXPORT'
-           END AS direction
+           {MOVE_DIRECTION} AS direction
     FROM gate.appointment a
     WHERE a.trucker_scac = $1 AND a.equipment_reference IS NOT NULL
       AND a.status <> 'CANCELLED'
 ) v
 WHERE v.direction IS NOT NULL
 """
+# The same visits asked in place, where the gate source shares cargo's database: a predicate
+# on the `cv` alias of cargo.container_visit (the trucker's SCAC in {0}), one probe of
+# appointment_equipment_idx per visit looked at, however many visits the trucker holds.
+APPOINTED_VISIT = f"""EXISTS (
+    SELECT FROM gate.appointment a
+    WHERE a.equipment_reference = cv.equipment_reference AND a.trucker_scac = {{0}}::text
+      AND a.unlocode = cv.unlocode AND a.smdg_code = cv.smdg_code
+      AND a.status <> 'CANCELLED' AND {MOVE_DIRECTION} = cv.direction)"""
 # The visits as one array literal of 'box|UN/LOCODE|SMDG|direction' keys (codes, never a '|').
 SELECT_APPOINTMENT_VISIT_KEYS = f"""
 SELECT count(*) AS visits,

@@ -30,6 +30,10 @@ class SourcePools:
     def __getitem__(self, source: str) -> Pool:
         return self.pools[source]
 
+    def alongside(self, source: str, other: str) -> bool:
+        """Whether two sources live in one database (so one statement may read both)."""
+        return self.pools[source] is self.pools[other]
+
     def distinct(self) -> list[Pool]:
         return [pool for pool, _ in self.by_database()]
 

@@ -63,6 +63,8 @@ class Loaders:
 
     async def _build_cargo_rule(self) -> Rule:
         principal = self._principal
+        if self._pools.alongside("gate", "cargo"):
+            return cargo_rule(principal, None, gate_alongside=True)
         visits: AppointmentVisits | None = None
         if principal.kind is OrganizationKind.TRUCKER and principal.scac is not None:
             visits = await appointment_visits(self._pools["gate"], principal.scac)

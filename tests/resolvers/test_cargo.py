@@ -35,16 +35,21 @@ Kind = OrganizationKind
 CUSTOMS = principal(Kind.CUSTOMS, "CBP")
 
 
-async def rule_of(pools: SourcePools, who: Principal) -> Rule:
-    """The rule as the request context builds it (a trucker's from its appointments)."""
+async def rule_of(pools: SourcePools, who: Principal, in_place: bool) -> Rule:
+    """The rule as the request context builds it: a trucker's from the visits of its
+    appointments, or, `in_place`, asking the gate source's tables in the same statement."""
+    if in_place:
+        return cargo_rule(who, None, gate_alongside=True)
     visits = None
     if who.kind is Kind.TRUCKER and who.scac is not None:
         visits = await appointment_visits(pools["gate"], who.scac)
     return cargo_rule(who, visits)
 
 
-async def loaders(pools: SourcePools, who: Principal) -> tuple[CargoLoaders, CountingPool]:
-    rule = await rule_of(pools, who)
+async def loaders(
+    pools: SourcePools, who: Principal, *, in_place: bool = False
+) -> tuple[CargoLoaders, CountingPool]:
+    rule = await rule_of(pools, who, in_place)
 
     async def provide() -> Rule:
         return rule
@@ -126,11 +131,14 @@ async def first_carrier(pools: SourcePools, offset: int = 0) -> str:
         principal(Kind.CARRIER, "NOSCAC"),
         principal(Kind.TERMINAL, "HALF", terminal_unlocode="USLAX"),
         principal(Kind.TRUCKER, "TRK", scac="TRKX"),
+        principal(Kind.TRUCKER, "TRK"),
     ],
 )
 def test_principals_without_a_claim_see_nothing(who: Principal) -> None:
     assert cargo_rule(who, None) is SEES_NOTHING
     assert cargo_rule(who, AppointmentVisits.of([])) is SEES_NOTHING
+    if who.kind is not Kind.TRUCKER or who.scac is None:  # else: a claim with no visits yet
+        assert cargo_rule(who, None, gate_alongside=True) is SEES_NOTHING
 
 
 def test_customs_and_the_port_authority_see_everything() -> None:
@@ -152,16 +160,22 @@ def test_rule_values_are_parameters_never_sql() -> None:
     sql, args = trucker.bind("SELECT 1 FROM cargo.container_visit cv WHERE x = $1 AND /*rule*/", 7)
     assert "FROM unnest($2::text::text[]) AS k)" in sql
     assert args == (7, *trucker.args)
+    in_place = cargo_rule(principal(Kind.TRUCKER, "T", scac="TRKA"), None, gate_alongside=True)
+    assert in_place.args == ("TRKA",)
+    assert "TRKA" not in in_place.predicate
+    sql, _ = in_place.bind("SELECT 1 FROM cargo.container_visit cv WHERE x = $1 AND /*rule*/", 7)
+    assert "a.trucker_scac = $2::text" in sql
 
 
+@pytest.mark.parametrize("in_place", [False, True], ids=["gate-apart", "gate-alongside"])
 @pytest.mark.parametrize(
     "kind", [Kind.CARRIER, Kind.BCO, Kind.TRUCKER, Kind.TERMINAL, Kind.CUSTOMS]
 )
 async def test_each_kind_lists_exactly_its_containers(
-    seeded_pools: SourcePools, kind: OrganizationKind
+    seeded_pools: SourcePools, kind: OrganizationKind, in_place: bool
 ) -> None:
     who = await partner_of_kind(seeded_pools, kind)
-    cargo, _ = await loaders(seeded_pools, who)
+    cargo, _ = await loaders(seeded_pools, who, in_place=in_place)
     rows = await all_pages(
         lambda size, after: cargo.container_page(
             ContainerCriteria(), size, None if after is None else after[0]
@@ -227,13 +241,15 @@ LIMIT 1
 """
 
 
+@pytest.mark.parametrize("in_place", [False, True], ids=["gate-apart", "gate-alongside"])
 async def test_an_import_appointment_does_not_expose_the_boxs_later_export(
-    seeded_pools: SourcePools,
+    seeded_pools: SourcePools, in_place: bool
 ) -> None:
     case = await seeded_pools["cargo"].fetchrow(IMPORT_THEN_FOREIGN_EXPORT, "%")
     assert case is not None, "the seed reuses an imported box for another shipper's export"
     number = case["equipment_reference"]
-    cargo, _ = await loaders(seeded_pools, principal(Kind.TRUCKER, scac=case["trucker_scac"]))
+    trucker = principal(Kind.TRUCKER, scac=case["trucker_scac"])
+    cargo, _ = await loaders(seeded_pools, trucker, in_place=in_place)
     # The box is its import visit, though the export visit is the latest.
     box = await cargo.container_by_number.load(number)
     assert box is not None
@@ -547,8 +563,9 @@ FROM (VALUES
 """
 
 
+@pytest.mark.parametrize("in_place", [False, True], ids=["gate-apart", "gate-alongside"])
 async def test_a_trucker_sees_the_visit_of_each_live_appointment_and_nothing_for_cancelled(
-    empty_database: str,
+    empty_database: str, in_place: bool
 ) -> None:
     conn = await asyncpg.connect(empty_database)
     try:
@@ -562,7 +579,8 @@ async def test_a_trucker_sees_the_visit_of_each_live_appointment_and_nothing_for
     try:
         pools = SourcePools({"cargo": pool, "gate": pool})
         for scac in ("CNCL", "IMPP", "EMRT", "EMPK", "ELSW"):
-            cargo, _ = await loaders(pools, principal(Kind.TRUCKER, scac=scac))
+            trucker = principal(Kind.TRUCKER, scac=scac)
+            cargo, _ = await loaders(pools, trucker, in_place=in_place)
             box = await cargo.container_by_number.load("MSCU1234565")
             page = await cargo.container_page(ContainerCriteria(), 10, None)
             events = await cargo.events_by_equipment_reference.load(("MSCU1234565", 10, None))
