@@ -28,6 +28,7 @@ from resolvers.compiled.plan import (
     PageBinding,
     Plan,
     Remote,
+    Segment,
     Value,
 )
 from resolvers.rules import RULE_SLOT, Rule
@@ -37,12 +38,24 @@ DISCRIMINANT = re.compile(r"[A-Z_]+")
 
 
 class Writer:
-    """One statement's parameters, aliases and the request's values."""
+    """One statement's parameters, aliases and the request's values.
 
-    def __init__(self, bindings: Sequence[Binding], rules: Mapping[str, Rule], nonce: str) -> None:
+    `local`: the sources that share this statement's database, whose segments it builds in
+    place (`plan.segments` says which is which) rather than leaving markers for them."""
+
+    def __init__(
+        self,
+        bindings: Sequence[Binding],
+        rules: Mapping[str, Rule],
+        nonce: str,
+        segments: Sequence[Segment] = (),
+        local: frozenset[str] = frozenset(),
+    ) -> None:
         self.args: list[Any] = []
         self.bindings = bindings
         self.rules = rules
+        self.segments = segments
+        self.local = local
         self._nonce = nonce
         self._texts: dict[str, str] = {}
         self._rules: dict[str, list[str]] = {}
@@ -100,10 +113,19 @@ def value(w: Writer, v: Value, entity: Entity, a: str) -> str:
         return by_type(w, v, entity, a)
     if isinstance(v, Remote):
         key = entity.keys[LINKS[v.link].key].replace("{a}", a)
+        if w.segments and w.segments[v.segment].source in w.local:
+            return in_place(w, w.segments[v.segment], key)
         return f"to_json({w.nonce()} || ':{v.segment}:' || {key})"
     assert not isinstance(v, Entities)  # a root only: its markers are written in run.py
     owner = tuple(o.replace("{a}", a) for o in LINKS[v.link].owner)
     return link(w, v, owner)
+
+
+def in_place(w: Writer, segment: Segment, key: str) -> str:
+    """A segment built for this row inside this statement: the SQL its own statement would
+    run for the row's marker key, and null where the key is null (as the marker would be)."""
+    owner = tuple(o.replace("{k}", f"({key})") for o in LINKS[segment.value.link].from_key)
+    return f"CASE WHEN {key} IS NOT NULL THEN {link(w, segment.value, owner)} END"
 
 
 def const(w: Writer, c: Const) -> str:

@@ -1,6 +1,7 @@
 """Running a plan: the root statement of each source, then the segments markers ask for.
 
-A value another source answers is first a marker, a JSON string `"<nonce>:<segment>:<key>"`
+A statement builds in place what sources of its own database answer. A value a source in
+another database answers is first a marker, a JSON string `"<nonce>:<segment>:<key>"`
 (the nonce is random per request, so no stored text can pass for one). Each round collects
 the markers, asks each source once for all of its segments' keys (concurrently, each
 statement on its own pool connection), and splices the fragments in as bytes: the answer
@@ -79,7 +80,7 @@ async def _roots(
     # Root fields no source answers: a constant, or `_entities` (markers only).
 
     async def one(source: str) -> list[str | None]:
-        w = Writer(bindings, rules, nonce)
+        w = _writer(plan, pools, source, bindings, rules, nonce)
         sql = root_statement(w, plan, source)
         row = await pools[source].fetchrow(sql, *w.args)
         assert row is not None
@@ -124,7 +125,7 @@ async def _segments(
         by_source[plan.segments[segment].source][segment] = keys
 
     async def one(source: str, keys: Mapping[int, list[str]]) -> Fragments:
-        w = Writer(bindings, rules, nonce)
+        w = _writer(plan, pools, source, bindings, rules, nonce)
         sql = segment_statement(w, plan, keys)
         rows = await pools[source].fetch(sql, *w.args)
         return {(r["segment"], r["key"]): _bytes(r["json"]) for r in rows}
@@ -133,6 +134,19 @@ async def _segments(
     for found in await asyncio.gather(*(one(s, k) for s, k in by_source.items())):
         fragments.update(found)
     return fragments
+
+
+def _writer(
+    plan: Plan,
+    pools: SourcePools,
+    source: str,
+    bindings: Sequence[Binding],
+    rules: Mapping[str, Rule],
+    nonce: str,
+) -> Writer:
+    """A statement's writer for `source`: segments of sources in its database built in place."""
+    local = frozenset(s.source for s in plan.segments if pools.alongside(s.source, source))
+    return Writer(bindings, rules, nonce, plan.segments, local)
 
 
 def _bytes(text: str | None) -> bytes:

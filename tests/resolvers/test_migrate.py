@@ -30,6 +30,7 @@ def test_discover_orders_sources_then_versions() -> None:
         "community/0001_organizations.sql",
         "vessel/0001_vessels_and_port_calls.sql",
         "cargo/0001_cargo.sql",
+        "cargo/0002_port_call_terminal_index.sql",
         "gate/0001_gate.sql",
         "security/0001_security.sql",
     ]

@@ -714,9 +714,10 @@ async def mixed_feed_start(pools: SourcePools) -> dt.datetime:
 
 
 # Statements per request on the resolver path: one per level and loader, whatever the page
-# size; on the compiled path, one per source: cargo, then vessel for every port call and
-# terminal of the answer.
-COMPILED_STATEMENTS = 2
+# size; on the compiled path, one per database: cargo's statement builds the vessel source's
+# port calls and terminals in place (tests/schema/test_compiled_sources.py: one per source
+# when each lives in its own database).
+COMPILED_STATEMENTS = 1
 STATEMENTS = {
     # page, holds, port calls, terminals, shipments (consignee shares the batch), events
     # (the events' port calls are the containers': answered from the loader's cache)
