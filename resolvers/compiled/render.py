@@ -1,4 +1,4 @@
-"""A plan's SQL: one statement per source, building the answer's JSON in PostgreSQL.
+"""A plan's SQL: one statement per database, building the answer's JSON in PostgreSQL.
 
 Every value the request brings (keys, sizes, cursors, filters, row rules' arguments, the
 response keys themselves) is a parameter; the SQL text is made only of this package's
@@ -56,6 +56,7 @@ class Writer:
         self.rules = rules
         self.segments = segments
         self.local = local
+        self.nonce_at: int | None = None  # the nonce's index in `args`, once used
         self._nonce = nonce
         self._texts: dict[str, str] = {}
         self._rules: dict[str, list[str]] = {}
@@ -73,7 +74,10 @@ class Writer:
         return found
 
     def nonce(self) -> str:
-        return self.text(self._nonce)
+        if self.nonce_at is None:
+            self.args.append(self._nonce)
+            self.nonce_at = len(self.args) - 1
+        return f"${self.nonce_at + 1}::text"
 
     def alias(self) -> str:
         self._aliases += 1

@@ -14,7 +14,9 @@ import asyncio
 import re
 import secrets
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import orjson
 
@@ -28,12 +30,38 @@ Fragments = dict[tuple[int, str], bytes]
 MARKER = re.compile(rb'"([0-9a-f]{16}):(\d+):([^"\\]*)"')
 
 
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A root statement as rendered once, its parameters with the nonce of that request."""
+
+    sql: str
+    args: tuple[Any, ...]
+    nonce_at: int | None
+
+    def with_nonce(self, nonce: str) -> list[Any]:
+        args = list(self.args)
+        if self.nonce_at is not None:
+            args[self.nonce_at] = nonce
+        return args
+
+
+# Root statements by source and row rules, for one plan and one set of bindings: the SQL text
+# and every parameter follow from those alone, the nonce apart.
+Rendering: TypeAlias = dict[Hashable, Rendered]
+RENDERINGS_KEPT = 16  # per plan and bindings: the callers (row rules) seen last
+
+
 async def run_plan(
-    plan: Plan, pools: SourcePools, bindings: Sequence[Binding], rules: Mapping[str, Rule]
+    plan: Plan,
+    pools: SourcePools,
+    bindings: Sequence[Binding],
+    rules: Mapping[str, Rule],
+    rendered: Rendering | None = None,
 ) -> bytes:
-    """The answer's `data` object as JSON bytes."""
+    """The answer's `data` object as JSON bytes. `rendered` keeps root statements for the
+    next request with the same plan, bindings and rules (they are then not rendered again)."""
     nonce = secrets.token_hex(8)
-    data = await _roots(plan, pools, bindings, rules, nonce)
+    data = await _roots(plan, pools, bindings, rules, nonce, {} if rendered is None else rendered)
     while True:
         wanted = _wanted(nonce.encode(), data)
         if not wanted:
@@ -75,14 +103,21 @@ async def _roots(
     bindings: Sequence[Binding],
     rules: Mapping[str, Rule],
     nonce: str,
+    rendered: Rendering,
 ) -> bytes:
     sources = list(dict.fromkeys(r.source for r in plan.roots if r.source))
     # Root fields no source answers: a constant, or `_entities` (markers only).
+    by_rules = tuple(sorted(rules.items()))
 
     async def one(source: str) -> list[str | None]:
-        w = _writer(plan, pools, source, bindings, rules, nonce)
-        sql = root_statement(w, plan, source)
-        row = await pools[source].fetchrow(sql, *w.args)
+        found = rendered.get((source, by_rules))
+        if found is None:
+            w = _writer(plan, pools, source, bindings, rules, nonce)
+            found = Rendered(root_statement(w, plan, source), tuple(w.args), w.nonce_at)
+            if len(rendered) >= RENDERINGS_KEPT:
+                rendered.clear()
+            rendered[(source, by_rules)] = found
+        row = await pools[source].fetchrow(found.sql, *found.with_nonce(nonce))
         assert row is not None
         return list(row.values())
 

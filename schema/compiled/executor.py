@@ -18,7 +18,7 @@ from graphql.execution.collect_fields import FieldDetails
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.compiled.entities import ENTITIES
-from resolvers.compiled.run import run_plan
+from resolvers.compiled.run import Rendering, run_plan
 from resolvers.rules import Rule
 from resolvers.sources import INPUT_VALUE_ERRORS
 from schema.compiled.bindings import bind
@@ -144,29 +144,30 @@ def compiled_executor(rules: Rules) -> type[StrawberryGraphQLCoreExecutionContex
             context.memo["execution"] = f"resolvers: {reason}"
             log.info(orjson.dumps({"event": "fallback", "reason": reason}).decode())
 
-        def _bindings(self, compiled: Compiled, context: Context) -> list[Any]:
-            """The request's bindings, from the plan's cache when its variables were seen."""
+        def _bindings(self, compiled: Compiled, context: Context) -> tuple[list[Any], Rendering]:
+            """The request's bindings, from the plan's cache when its variables were seen, and
+            the statements rendered for them."""
             key = repr(sorted(self.variable_values.coerced.items()))
             found = compiled.bound.get(key)
             if found is not None:
-                bindings, warnings = found
+                bindings, warnings, rendered = found
                 if warnings:  # as validating them again would have warned
                     context.memo.setdefault("warnings", []).extend(warnings)
-                return bindings
+                return bindings, rendered
             before = len(context.memo.get("warnings", ()))
             strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
             info: Info = ArgumentsInfo(context)  # type: ignore[assignment]
             bindings = bind(info, compiled.slots, self.variable_values, strawberry_schema)
             if len(compiled.bound) >= BINDINGS_CACHE_SIZE:
                 compiled.bound.clear()
-            compiled.bound[key] = (bindings, context.memo.get("warnings", [])[before:])
-            return bindings
+            compiled.bound[key] = (bindings, context.memo.get("warnings", [])[before:], {})
+            return bindings, compiled.bound[key][2]
 
         async def _run(self, compiled: Compiled, resolvers: Any) -> Any:
             context: Context = self.context_value
             warnings = list(context.memo.get("warnings", ()))
             try:
-                bindings = self._bindings(compiled, context)
+                bindings, rendered = self._bindings(compiled, context)
             except (GraphQLError, Unsupported) as refusal:
                 # The resolver path reports the refusal at each of its paths.
                 context.memo["warnings"] = warnings
@@ -176,7 +177,7 @@ def compiled_executor(rules: Rules) -> type[StrawberryGraphQLCoreExecutionContex
                 return await result if self.is_awaitable(result) else result
             rules = await row_rules(context, compiled)
             try:
-                data = await run_plan(compiled.plan, context.pools, bindings, rules)
+                data = await run_plan(compiled.plan, context.pools, bindings, rules, rendered)
             except INPUT_VALUE_ERRORS:
                 # A value the database cannot take (a NUL byte...): the resolver path names
                 # the field it was given to.

@@ -52,6 +52,7 @@ from resolvers.compiled.plan import (
     Shape,
     Value,
 )
+from resolvers.compiled.run import Rendering
 from schema.cost import PageCost
 from schema.entities import entity_keys
 from schema.permissions import FieldAccess, Requirement
@@ -121,8 +122,9 @@ class Compiled:
     slots: tuple[Slot, ...]
     probes: tuple[Probe, ...]
     entities: frozenset[str]  # whose row rules the statements need
-    # Bindings by variable values, with the warnings binding them gave (schema.compiled.executor)
-    bound: dict[str, tuple[list[Any], list[str]]] = field(
+    # Bindings by variable values, with the warnings binding them gave and their statements
+    # as rendered (schema.compiled.executor)
+    bound: dict[str, tuple[list[Any], list[str], Rendering]] = field(
         default_factory=dict, compare=False, hash=False
     )
 

@@ -110,3 +110,42 @@ async def test_generated_operations_answer_alike(
     # Most operations must really have run compiled, or the comparison proves nothing.
     compiled = stats.compiled - compiled_before
     assert compiled > OPERATIONS * len(who) // 2, (compiled, dict(stats.fallbacks))
+
+
+# The containers every partner may ask for: each sees the rows of its own rule only.
+CONTAINERS = """
+query Containers($first: Int!) {
+  containers(first: $first) { edges { node {
+    number status terminal { smdgCode } portCall { id }
+    events(first: 2) { edges { node { eventType eventDateTime } } }
+  } } }
+}
+"""
+# Two organizations of each kind whose rule is keyed on the organization, the busiest first.
+BUSIEST_TWO = """
+SELECT kind, array_agg(code ORDER BY code) AS codes FROM (
+    SELECT o.kind, o.code,
+           row_number() OVER (PARTITION BY o.kind ORDER BY o.code) AS n
+    FROM community.organization o
+    WHERE o.kind IN ('CARRIER', 'TERMINAL', 'TRUCKER', 'BCO')
+) o WHERE n <= 2 GROUP BY kind ORDER BY kind
+"""
+
+
+async def test_partners_with_the_same_scopes_each_get_their_own_rows(
+    api: Api, resolver_api: Api, tokens: Tokens, seeded_pools: SourcePools
+) -> None:
+    # Same document, variables and scopes: one plan and one binding, rendered statements kept
+    # for the next request. Only the row rules tell the two partners apart.
+    for row in await seeded_pools["community"].fetch(BUSIEST_TWO):
+        grants = sorted(s.value for s in GRANTS[OrganizationKind(row["kind"])])
+        first, second = (tokens.mint(code, *grants) for code in row["codes"])
+        answers = []
+        for token in (first, second, first, second):
+            compiled = comparable(await api.post(CONTAINERS, {"first": 30}, token))
+            expected = comparable(await resolver_api.post(CONTAINERS, {"first": 30}, token))
+            assert compiled == expected, (row["kind"], row["codes"])
+            answers.append(compiled)
+        assert answers[0] == answers[2]
+        assert answers[1] == answers[3]
+        assert answers[0]["data"] != answers[1]["data"], row["kind"]  # else this proves nothing
