@@ -57,6 +57,7 @@ class Writer:
         self.segments = segments
         self.local = local
         self.nonce_at: int | None = None  # the nonce's index in `args`, once used
+        self.rules_at: dict[str, list[int]] = {}  # each rule's arguments' indices in `args`
         self._nonce = nonce
         self._texts: dict[str, str] = {}
         self._rules: dict[str, list[str]] = {}
@@ -90,6 +91,7 @@ class Writer:
         rule = self.rules[name]
         numbers = self._rules.get(name)
         if numbers is None:
+            self.rules_at[name] = list(range(len(self.args), len(self.args) + len(rule.args)))
             numbers = self._rules[name] = [self.param(a) for a in rule.args]
         sql = sql.replace(UNTIED_SLOT, untied_events(rule))
         return sql.replace(RULE_SLOT, f"({rule.predicate.format(*numbers)})")

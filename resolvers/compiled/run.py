@@ -32,23 +32,29 @@ MARKER = re.compile(rb'"([0-9a-f]{16}):(\d+):([^"\\]*)"')
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A root statement as rendered once, its parameters with the nonce of that request."""
+    """A root statement as rendered once: its parameters, and where the request's own values
+    go in them (the nonce, each row rule's arguments)."""
 
     sql: str
     args: tuple[Any, ...]
     nonce_at: int | None
+    rules_at: tuple[tuple[str, tuple[int, ...]], ...]
 
-    def with_nonce(self, nonce: str) -> list[Any]:
+    def arguments(self, nonce: str, rules: Mapping[str, Rule]) -> list[Any]:
         args = list(self.args)
         if self.nonce_at is not None:
             args[self.nonce_at] = nonce
+        for name, positions in self.rules_at:
+            for position, value in zip(positions, rules[name].args, strict=True):
+                args[position] = value
         return args
 
 
-# Root statements by source and row rules, for one plan and one set of bindings: the SQL text
-# and every parameter follow from those alone, the nonce apart.
+# Root statements of one plan and one set of bindings, by source and the row rules' shapes
+# (their predicates and numbers of arguments): the SQL text follows from those alone, and
+# the parameters too, but for the nonce and the rules' arguments.
 Rendering: TypeAlias = dict[Hashable, Rendered]
-RENDERINGS_KEPT = 16  # per plan and bindings: the callers (row rules) seen last
+RENDERINGS_KEPT = 16  # per plan and bindings: the rule shapes seen last
 
 
 async def run_plan(
@@ -107,17 +113,19 @@ async def _roots(
 ) -> bytes:
     sources = list(dict.fromkeys(r.source for r in plan.roots if r.source))
     # Root fields no source answers: a constant, or `_entities` (markers only).
-    by_rules = tuple(sorted(rules.items()))
+    shapes = tuple(sorted((name, r.predicate, len(r.args)) for name, r in rules.items()))
 
     async def one(source: str) -> list[str | None]:
-        found = rendered.get((source, by_rules))
+        found = rendered.get((source, shapes))
         if found is None:
             w = _writer(plan, pools, source, bindings, rules, nonce)
-            found = Rendered(root_statement(w, plan, source), tuple(w.args), w.nonce_at)
+            sql = root_statement(w, plan, source)
+            at = tuple((name, tuple(positions)) for name, positions in w.rules_at.items())
+            found = Rendered(sql, tuple(w.args), w.nonce_at, at)
             if len(rendered) >= RENDERINGS_KEPT:
                 rendered.clear()
-            rendered[(source, by_rules)] = found
-        row = await pools[source].fetchrow(found.sql, *found.with_nonce(nonce))
+            rendered[(source, shapes)] = found
+        row = await pools[source].fetchrow(found.sql, *found.arguments(nonce, rules))
         assert row is not None
         return list(row.values())
 
