@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from graph.demo import GRANTS
+from resolvers.gate import APPOINTED_VISIT
 from resolvers.principal import OrganizationKind
 from resolvers.sources import SourcePools
 from schema.compiled.executor import execution_stats
@@ -149,3 +150,41 @@ async def test_partners_with_the_same_scopes_each_get_their_own_rows(
         assert answers[0] == answers[2]
         assert answers[1] == answers[3]
         assert answers[0]["data"] != answers[1]["data"], row["kind"]  # else this proves nothing
+
+
+# A trucker's box with another visit it holds no appointment for, events on both visits.
+SHARED_BOX = f"""
+SELECT cv.equipment_reference AS number, o.code AS trucker,
+       array_agg(DISTINCT e.event_id::text) AS own, array_agg(DISTINCT f.event_id::text) AS other
+FROM community.organization o
+JOIN cargo.container_visit cv ON {APPOINTED_VISIT.format("o.scac")}
+JOIN cargo.container_visit x ON x.equipment_reference = cv.equipment_reference
+    AND x.id <> cv.id AND NOT {APPOINTED_VISIT.format("o.scac").replace("cv.", "x.")}
+JOIN cargo.event e ON e.equipment_reference = cv.equipment_reference
+    AND e.port_call_id = cv.port_call_id AND e.retracted_at IS NULL
+JOIN cargo.event f ON f.equipment_reference = x.equipment_reference
+    AND f.port_call_id = x.port_call_id AND f.retracted_at IS NULL
+WHERE o.kind = 'TRUCKER'
+GROUP BY cv.equipment_reference, o.code
+ORDER BY cv.equipment_reference, o.code LIMIT 1
+"""
+BOX_EVENTS = """
+query Box($number: String!) {
+  container(number: $number) { events(first: 100) { edges { node { eventID } } } }
+}
+"""
+
+
+async def test_a_container_lists_the_events_of_the_partners_visits_only(
+    api: Api, resolver_api: Api, tokens: Tokens, seeded_pools: SourcePools
+) -> None:
+    box = await seeded_pools["cargo"].fetchrow(SHARED_BOX)
+    assert box is not None, "the seed has a box a trucker sees one visit of, with events"
+    grants = sorted(s.value for s in GRANTS[OrganizationKind.TRUCKER])
+    token = tokens.mint(box["trucker"], *grants)
+    variables = {"number": box["number"]}
+    compiled = comparable(await api.post(BOX_EVENTS, variables, token))
+    assert compiled == comparable(await resolver_api.post(BOX_EVENTS, variables, token))
+    seen = {e["node"]["eventID"] for e in compiled["data"]["container"]["events"]["edges"]}
+    assert set(box["own"]) <= seen
+    assert not set(box["other"]) & seen
