@@ -26,6 +26,7 @@ from schema.compiled.executor import compiled_executor
 from schema.compiled.planner import Rules
 from schema.cost import PageBudget
 from schema.entities import install_entity_checks
+from schema.execution import AcyclicExecutionContext
 from schema.permissions import Requirement, install_field_rules, protect, type_rules
 from schema.scopes import Scope
 
@@ -90,6 +91,8 @@ def build_schema(development: bool = True, compiled: bool = True) -> Harborgraph
     if compiled:
         rules = Rules(field_rules, type_rules(built._schema))
         built.execution_context_class = compiled_executor(rules)
+    else:
+        built.execution_context_class = AcyclicExecutionContext
     return built
 
 

@@ -16,6 +16,9 @@ from resolvers.security import SecurityLoaders
 from resolvers.sources import SourcePools
 from resolvers.vessel import VesselLoaders
 
+# The per-source loader objects, each a cached property of Loaders.
+SOURCE_LOADERS = ("vessel", "cargo", "gate", "security", "community")
+
 
 class Loaders:
     """Per-request loaders: their caches never outlive the request, so never cross partners."""
@@ -48,12 +51,16 @@ class Loaders:
         return CommunityLoaders(self._pools["community"])
 
     def close(self) -> None:
-        """Drop every cached row: loaders and their batch functions form reference cycles,
-        and emptying the caches lets the rows go by reference counting, not the collector."""
-        for source in tuple(vars(self).values()):
-            for loader in vars(source).values() if hasattr(source, "__dict__") else ():
-                if isinstance(loader, DataLoader):
-                    loader.clear_all()
+        """Let the request's loaders go by reference counting, not the collector: each source's
+        loaders and their batch functions (its bound methods) form reference cycles, broken
+        here with their caches emptied."""
+        for name in SOURCE_LOADERS:
+            source = vars(self).pop(name, None)  # created on first use, or never
+            if source is not None:
+                for loader in vars(source).values():
+                    if isinstance(loader, DataLoader):
+                        loader.clear_all()
+                vars(source).clear()
 
     async def cargo_rule(self) -> Rule:
         """The cargo row rule, built once per request (a trucker's needs its appointments)."""

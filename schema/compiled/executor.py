@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetails
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.compiled.entities import ENTITIES
 from resolvers.compiled.run import Rendering, run_plan
@@ -25,6 +24,7 @@ from schema.compiled.bindings import bind
 from schema.compiled.planner import Compiled, Planner, Rules, Unsupported
 from schema.compiled.probes import apply
 from schema.context import Context, Info
+from schema.execution import AcyclicExecutionContext
 
 log = logging.getLogger("harborgraph.execution")
 PLAN_CACHE_SIZE = 256
@@ -79,12 +79,12 @@ class ArgumentsInfo:
         self.context = context
 
 
-def compiled_executor(rules: Rules) -> type[StrawberryGraphQLCoreExecutionContext]:
+def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
     """An executor class for a schema with these field rules, with its own plan cache."""
     cache = PlanCache()
     stats = ExecutionStats()
 
-    class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
+    class CompiledExecutor(AcyclicExecutionContext):
         execution_stats = stats
 
         def execute_collected_root_fields(
