@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
 import orjson
 
@@ -33,12 +33,24 @@ MARKER = re.compile(rb'"([0-9a-f]{16}):(\d+):([^"\\]*)"')
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """A root statement as rendered once: its parameters, and where the request's own values
-    go in them (the nonce, each row rule's arguments)."""
+    go in them (the nonce, each row rule's arguments; kept as None here)."""
 
     sql: str
     args: tuple[Any, ...]
     nonce_at: int | None
     rules_at: tuple[tuple[str, tuple[int, ...]], ...]
+
+    @classmethod
+    def of(cls, sql: str, w: Writer) -> Rendered:
+        at = tuple((name, tuple(positions)) for name, positions in w.rules_at.items())
+        own = {p for _, positions in at for p in positions} | {w.nonce_at}
+        args = tuple(None if i in own else a for i, a in enumerate(w.args))
+        return cls(sql, args, w.nonce_at, at)
+
+    @property
+    def size(self) -> int:
+        """Roughly what it holds, in bytes (the SQL text and the request's bound values)."""
+        return len(self.sql) + sum(len(a) if isinstance(a, str) else 16 for a in self.args)
 
     def arguments(self, nonce: str, rules: Mapping[str, Rule]) -> list[Any]:
         args = list(self.args)
@@ -50,11 +62,34 @@ class Rendered:
         return args
 
 
-# Root statements of one plan and one set of bindings, by source and the row rules' shapes
-# (their predicates and numbers of arguments): the SQL text follows from those alone, and
-# the parameters too, but for the nonce and the rules' arguments.
-Rendering: TypeAlias = dict[Hashable, Rendered]
-RENDERINGS_KEPT = 16  # per plan and bindings: the rule shapes seen last
+RENDERED_BUDGET = 32 * 1024 * 1024  # bytes of rendered statements kept per schema
+
+
+class RenderCache:
+    """Root statements by plan, variables, source and the row rules' shapes (predicates and
+    numbers of arguments): the SQL text and every parameter follow from those, but for the
+    nonce and the rules' arguments. Least recently used out past a budget of bytes, so that
+    varied variables cannot grow it without bound."""
+
+    def __init__(self, budget: int = RENDERED_BUDGET) -> None:
+        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._budget = budget
+        self.size = 0
+
+    def get(self, key: Hashable) -> Rendered | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, rendered: Rendered) -> None:
+        if key in self._items or rendered.size > self._budget:
+            return
+        self._items[key] = rendered
+        self.size += rendered.size
+        while self.size > self._budget:
+            _, dropped = self._items.popitem(last=False)
+            self.size -= dropped.size
 
 
 async def run_plan(
@@ -62,12 +97,12 @@ async def run_plan(
     pools: SourcePools,
     bindings: Sequence[Binding],
     rules: Mapping[str, Rule],
-    rendered: Rendering | None = None,
+    renders: tuple[RenderCache, Hashable] | None = None,
 ) -> bytes:
-    """The answer's `data` object as JSON bytes. `rendered` keeps root statements for the
-    next request with the same plan, bindings and rules (they are then not rendered again)."""
+    """The answer's `data` object as JSON bytes. `renders`: a cache of root statements and
+    the key of this plan and its variables there (statements are then rendered once)."""
     nonce = secrets.token_hex(8)
-    data = await _roots(plan, pools, bindings, rules, nonce, {} if rendered is None else rendered)
+    data = await _roots(plan, pools, bindings, rules, nonce, renders)
     while True:
         wanted = _wanted(nonce.encode(), data)
         if not wanted:
@@ -109,22 +144,20 @@ async def _roots(
     bindings: Sequence[Binding],
     rules: Mapping[str, Rule],
     nonce: str,
-    rendered: Rendering,
+    renders: tuple[RenderCache, Hashable] | None,
 ) -> bytes:
     sources = list(dict.fromkeys(r.source for r in plan.roots if r.source))
     # Root fields no source answers: a constant, or `_entities` (markers only).
     shapes = tuple(sorted((name, r.predicate, len(r.args)) for name, r in rules.items()))
 
     async def one(source: str) -> list[str | None]:
-        found = rendered.get((source, shapes))
+        key = None if renders is None else (renders[1], source, shapes)
+        found = None if renders is None else renders[0].get(key)
         if found is None:
             w = _writer(plan, pools, source, bindings, rules, nonce)
-            sql = root_statement(w, plan, source)
-            at = tuple((name, tuple(positions)) for name, positions in w.rules_at.items())
-            found = Rendered(sql, tuple(w.args), w.nonce_at, at)
-            if len(rendered) >= RENDERINGS_KEPT:
-                rendered.clear()
-            rendered[(source, shapes)] = found
+            found = Rendered.of(root_statement(w, plan, source), w)
+            if renders is not None:
+                renders[0].put(key, found)
         row = await pools[source].fetchrow(found.sql, *found.arguments(nonce, rules))
         assert row is not None
         return list(row.values())

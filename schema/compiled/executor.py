@@ -17,7 +17,7 @@ from graphql import GraphQLError, GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetails
 
 from resolvers.compiled.entities import ENTITIES
-from resolvers.compiled.run import Rendering, run_plan
+from resolvers.compiled.run import RenderCache, run_plan
 from resolvers.rules import Rule
 from resolvers.sources import INPUT_VALUE_ERRORS
 from schema.compiled.bindings import bind
@@ -82,6 +82,7 @@ class ArgumentsInfo:
 def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
     """An executor class for a schema with these field rules, with its own plan cache."""
     cache = PlanCache()
+    rendered = RenderCache()
     stats = ExecutionStats()
 
     class CompiledExecutor(AcyclicExecutionContext):
@@ -144,30 +145,30 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
             context.memo["execution"] = f"resolvers: {reason}"
             log.info(orjson.dumps({"event": "fallback", "reason": reason}).decode())
 
-        def _bindings(self, compiled: Compiled, context: Context) -> tuple[list[Any], Rendering]:
+        def _bindings(self, compiled: Compiled, context: Context) -> tuple[list[Any], str]:
             """The request's bindings, from the plan's cache when its variables were seen, and
-            the statements rendered for them."""
+            the key of those variables."""
             key = repr(sorted(self.variable_values.coerced.items()))
             found = compiled.bound.get(key)
             if found is not None:
-                bindings, warnings, rendered = found
+                bindings, warnings = found
                 if warnings:  # as validating them again would have warned
                     context.memo.setdefault("warnings", []).extend(warnings)
-                return bindings, rendered
+                return bindings, key
             before = len(context.memo.get("warnings", ()))
             strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
             info: Info = ArgumentsInfo(context)  # type: ignore[assignment]
             bindings = bind(info, compiled.slots, self.variable_values, strawberry_schema)
             if len(compiled.bound) >= BINDINGS_CACHE_SIZE:
                 compiled.bound.clear()
-            compiled.bound[key] = (bindings, context.memo.get("warnings", [])[before:], {})
-            return bindings, compiled.bound[key][2]
+            compiled.bound[key] = (bindings, context.memo.get("warnings", [])[before:])
+            return bindings, key
 
         async def _run(self, compiled: Compiled, resolvers: Any) -> Any:
             context: Context = self.context_value
             warnings = list(context.memo.get("warnings", ()))
             try:
-                bindings, rendered = self._bindings(compiled, context)
+                bindings, variables = self._bindings(compiled, context)
             except (GraphQLError, Unsupported) as refusal:
                 # The resolver path reports the refusal at each of its paths.
                 context.memo["warnings"] = warnings
@@ -177,7 +178,8 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
                 return await result if self.is_awaitable(result) else result
             rules = await row_rules(context, compiled)
             try:
-                data = await run_plan(compiled.plan, context.pools, bindings, rules, rendered)
+                renders = (rendered, (compiled.token, variables))
+                data = await run_plan(compiled.plan, context.pools, bindings, rules, renders)
             except INPUT_VALUE_ERRORS:
                 # A value the database cannot take (a NUL byte...): the resolver path names
                 # the field it was given to.

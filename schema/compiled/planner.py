@@ -9,6 +9,7 @@ cannot express raises `Unsupported`, and the whole operation runs on the resolve
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +53,6 @@ from resolvers.compiled.plan import (
     Shape,
     Value,
 )
-from resolvers.compiled.run import Rendering
 from schema.cost import PageCost
 from schema.entities import entity_keys
 from schema.permissions import FieldAccess, Requirement
@@ -116,17 +116,21 @@ class Slot:
     keys: Mapping[str, list[tuple[str, ...]]] | None = None  # `_entities`: their key fields
 
 
+PLAN_TOKENS = itertools.count()
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
     plan: Plan
     slots: tuple[Slot, ...]
     probes: tuple[Probe, ...]
     entities: frozenset[str]  # whose row rules the statements need
-    # Bindings by variable values, with the warnings binding them gave and their statements
-    # as rendered (schema.compiled.executor)
-    bound: dict[str, tuple[list[Any], list[str], Rendering]] = field(
+    # Bindings by variable values, with the warnings binding them gave (schema.compiled.executor)
+    bound: dict[str, tuple[list[Any], list[str]]] = field(
         default_factory=dict, compare=False, hash=False
     )
+    # This plan among all the process has made (keys its rendered statements)
+    token: int = field(default_factory=lambda: next(PLAN_TOKENS), compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
