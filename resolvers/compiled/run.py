@@ -72,24 +72,26 @@ class RenderCache:
     varied variables cannot grow it without bound."""
 
     def __init__(self, budget: int = RENDERED_BUDGET) -> None:
-        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Rendered, int]] = OrderedDict()
         self._budget = budget
         self.size = 0
 
     def get(self, key: Hashable) -> Rendered | None:
         found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
+        if found is None:
+            return None
+        self._items.move_to_end(key)
+        return found[0]
 
     def put(self, key: Hashable, rendered: Rendered) -> None:
-        if key in self._items or rendered.size > self._budget:
+        size = rendered.size + len(repr(key))  # the key holds the variables' text
+        if key in self._items or size > self._budget:
             return
-        self._items[key] = rendered
-        self.size += rendered.size
+        self._items[key] = (rendered, size)
+        self.size += size
         while self.size > self._budget:
-            _, dropped = self._items.popitem(last=False)
-            self.size -= dropped.size
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.size -= dropped
 
 
 async def run_plan(

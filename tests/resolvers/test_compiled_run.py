@@ -29,17 +29,18 @@ def test_a_rendering_keeps_no_request_of_its_own_and_takes_the_next_ones() -> No
 
 def test_the_cache_drops_the_least_recently_used_past_its_budget() -> None:
     one = rendered("a" * 16, CARRIER)
-    cache = RenderCache(budget=one.size * 2)
+    each = one.size + len(repr("first"))  # keys of one length: the key counts too
+    cache = RenderCache(budget=each * 2)
     cache.put("first", one)
-    cache.put("second", one)
+    cache.put("secnd", one)
     assert cache.get("first") is one  # now the most recently used
     cache.put("third", one)
-    assert (cache.get("first"), cache.get("second"), cache.get("third")) == (one, None, one)
-    assert cache.size == one.size * 2
+    assert (cache.get("first"), cache.get("secnd"), cache.get("third")) == (one, None, one)
+    assert cache.size == each * 2
 
 
 def test_a_rendering_larger_than_the_budget_is_not_kept() -> None:
     one = rendered("a" * 16, CARRIER)
-    cache = RenderCache(budget=one.size - 1)
-    cache.put("first", one)
-    assert (cache.get("first"), cache.size) == (None, 0)
+    cache = RenderCache(budget=one.size)  # with the key's text, it is over
+    cache.put("", one)
+    assert (cache.get(""), cache.size) == (None, 0)
