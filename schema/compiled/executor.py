@@ -18,8 +18,10 @@ from graphql.execution.collect_fields import FieldDetails
 
 from resolvers.compiled.entities import ENTITIES
 from resolvers.compiled.run import RenderCache, run_plan
+from resolvers.gate import gate_rule
 from resolvers.rules import Rule
 from resolvers.sources import INPUT_VALUE_ERRORS
+from resolvers.vessel import vessel_rules
 from schema.compiled.bindings import bind
 from schema.compiled.planner import Compiled, Planner, Rules, Unsupported
 from schema.compiled.probes import apply
@@ -197,15 +199,13 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
 
 
 async def row_rules(context: Context, compiled: Compiled) -> dict[str, Rule]:
-    """The row rules the plan's entities name, built as the loaders build them."""
+    """The row rules the plan's entities name, by the functions the loaders build them with
+    (no loader is created: the compiled path reads no row through one)."""
     names = {ENTITIES[e].rule for e in compiled.entities} - {None}
-    rules: dict[str, Rule] = {}
-    if "schedule" in names:
-        rules["schedule"] = context.loaders.vessel.rules.schedule
-    if "timestamps" in names:
-        rules["timestamps"] = context.loaders.vessel.rules.timestamps
-    if "gate" in names:
-        rules["gate"] = context.loaders.gate.rule
-    if "cargo" in names:
+    principal = context.principal
+    vessel = vessel_rules(principal)
+    rules = {"schedule": vessel.schedule, "timestamps": vessel.timestamps}
+    rules["gate"] = gate_rule(principal)
+    if "cargo" in names:  # a trucker's may need its appointments: built once per request
         rules["cargo"] = await context.loaders.cargo_rule()
-    return rules
+    return {name: rule for name, rule in rules.items() if name in names}
