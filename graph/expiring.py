@@ -3,6 +3,7 @@ graph.verified). A full cache starts over, so a flood of keys costs look-ups, ne
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Generic, Literal, TypeVar
 
@@ -34,3 +35,15 @@ class Expiring(Generic[K, V]):
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
         self._entries[key] = (deadline, value)
+
+    async def fetch(
+        self, key: K, now: float, load: Callable[[K], Awaitable[V]], until: Callable[[V], float]
+    ) -> V:
+        """The value kept for `key`, else `load`ed and kept until `until(value)`. A load that
+        raises keeps nothing."""
+        kept = self.get(key, now)
+        if kept is not MISSING:
+            return kept
+        value = await load(key)
+        self.put(key, value, until(value))
+        return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from graph.expiring import MISSING, Expiring
+from graph.expiring import Expiring
 from resolvers.community import OrgRecord
 
 TTL_SECONDS = 5.0
@@ -31,9 +31,4 @@ class OrganizationCache:
 
     async def __call__(self, code: str) -> OrgRecord | None:
         now = self._clock()
-        cached = self._found.get(code, now)
-        if cached is not MISSING:
-            return cached
-        organization = await self._lookup(code)
-        self._found.put(code, organization, now + self._ttl)
-        return organization
+        return await self._found.fetch(code, now, self._lookup, lambda _: now + self._ttl)

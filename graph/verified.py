@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from graph.auth import Claims
-from graph.expiring import MISSING, Expiring
+from graph.expiring import Expiring
 
 TTL_SECONDS = 60.0
 
@@ -35,10 +35,8 @@ class VerifiedTokens:
 
     async def __call__(self, token: str) -> Claims:
         now = self._clock()
-        cached = self._verified.get(token, now)
-        if cached is not MISSING:
-            return cached
-        claims = await self._verify(token)  # raises InvalidToken: nothing is kept
-        deadline = min(now + self._ttl, claims.expires_at + self._leeway)
-        self._verified.put(token, claims, deadline)
-        return claims
+        # An invalid token raises InvalidToken from verify: nothing is kept.
+        return await self._verified.fetch(token, now, self._verify, lambda c: self._until(c, now))
+
+    def _until(self, claims: Claims, now: float) -> float:
+        return min(now + self._ttl, claims.expires_at + self._leeway)
