@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -345,24 +346,22 @@ def _bearer_token(authorization: str) -> str:
     return parts[1]
 
 
-async def authenticate(
-    authorization: str | None,
-    *,
-    settings: JwtSettings,
-    keys: KeySource,
-    lookup: OrganizationLookup,
-    verified: Callable[[str], Awaitable[Claims]] | None = None,
-) -> Principal:
-    """The Principal for an Authorization header value: ANONYMOUS without one.
+# Verifies one token: `verifier(...)`, or the app's cache of verified tokens (graph.verified).
+Verify = Callable[[str], Awaitable[Claims]]
 
-    `verified` verifies a token (through a cache, graph.verified); `verify` by default."""
+
+def verifier(settings: JwtSettings, keys: KeySource) -> Verify:
+    """`verify` with these settings and keys."""
+    return partial(verify, settings=settings, keys=keys)
+
+
+async def authenticate(
+    authorization: str | None, *, verify_token: Verify, lookup: OrganizationLookup
+) -> Principal:
+    """The Principal for an Authorization header value: ANONYMOUS without one."""
     if authorization is None or not authorization.strip():
         return ANONYMOUS
-    token = _bearer_token(authorization)
-    if verified is None:
-        claims = await verify(token, settings=settings, keys=keys)
-    else:
-        claims = await verified(token)
+    claims = await verify_token(_bearer_token(authorization))
     organization = await lookup(claims.organization_code)
     if organization is None:
         code = claims.organization_code[:64]

@@ -8,7 +8,7 @@ from typing import Any
 from strawberry.federation import Schema
 
 from graph.audit import AuditSink
-from graph.auth import Claims, KeySource, authenticate, verify
+from graph.auth import KeySource, authenticate, verifier
 from graph.organizations import OrganizationCache
 from graph.settings import Settings
 from graph.verified import VerifiedTokens
@@ -30,19 +30,13 @@ class AppState:
 
     def __post_init__(self) -> None:
         self.organizations = OrganizationCache(self._organization)
-        self.tokens = VerifiedTokens(self._verify, self.settings.jwt.leeway_seconds)
-
-    async def _verify(self, token: str) -> Claims:
-        return await verify(token, settings=self.settings.jwt, keys=self.keys)
+        verify = verifier(self.settings.jwt, self.keys)
+        self.tokens = VerifiedTokens(verify, self.settings.jwt.leeway_seconds)
 
     async def _organization(self, code: str) -> OrgRecord | None:
         return await organization_by_code(self.pools["community"], code)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         return await authenticate(
-            authorization,
-            settings=self.settings.jwt,
-            keys=self.keys,
-            lookup=self.organizations,
-            verified=self.tokens,
+            authorization, verify_token=self.tokens, lookup=self.organizations
         )

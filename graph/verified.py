@@ -9,14 +9,12 @@ signed within TTL_SECONDS.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from graph.auth import Claims
+from graph.auth import Claims, Verify
 from graph.expiring import Expiring
 
 TTL_SECONDS = 60.0
-
-Verify = Callable[[str], Awaitable[Claims]]
 
 
 class VerifiedTokens:

@@ -154,9 +154,13 @@ PORT_CALL = Entity(
         **{n: "{a}." + n for n in PORT_CALL_TEXT},
         **{
             n: instant("{a}." + n)
-            for n in ("estimated_arrival", "actual_arrival", "estimated_departure")
+            for n in (
+                "estimated_arrival",
+                "actual_arrival",
+                "estimated_departure",
+                "actual_departure",
+            )
         },
-        "actual_departure": instant("{a}.actual_departure"),
     },
     keys={"id": "{a}.id::text"},
 )

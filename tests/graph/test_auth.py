@@ -31,6 +31,7 @@ from graph.auth import (
     VerificationKey,
     authenticate,
     key_source_from_settings,
+    verifier,
     verify,
     www_authenticate,
 )
@@ -129,7 +130,7 @@ def sign(
 
 async def refused(token: str, keys: KeySource, settings: JwtSettings = SETTINGS) -> str:
     with pytest.raises(InvalidToken) as caught:
-        await authenticate(f"Bearer {token}", settings=settings, keys=keys, lookup=lookup)
+        await authenticate(f"Bearer {token}", verify_token=verifier(settings, keys), lookup=lookup)
     return caught.value.description
 
 
@@ -153,7 +154,9 @@ async def test_a_valid_es256_token_gives_the_exact_principal(
 ) -> None:
     token = sign(es256, claims())
 
-    principal = await authenticate(f"Bearer {token}", settings=SETTINGS, keys=keys, lookup=lookup)
+    principal = await authenticate(
+        f"Bearer {token}", verify_token=verifier(SETTINGS, keys), lookup=lookup
+    )
 
     assert principal == Principal(
         subject="ops@mscu",
@@ -181,7 +184,7 @@ async def test_a_terminal_token_minted_by_the_cli_carries_the_terminal_identity(
     )
 
     principal = await authenticate(
-        f"bearer  {token} ", settings=SETTINGS, keys=source, lookup=lookup
+        f"bearer  {token} ", verify_token=verifier(SETTINGS, source), lookup=lookup
     )
 
     assert principal == Principal(
@@ -213,7 +216,7 @@ async def test_verify_returns_the_claims(
 
 @pytest.mark.parametrize("header", [None, "", "   "])
 async def test_no_token_is_anonymous(header: str | None, keys: StaticKeySource) -> None:
-    principal = await authenticate(header, settings=SETTINGS, keys=keys, lookup=lookup)
+    principal = await authenticate(header, verify_token=verifier(SETTINGS, keys), lookup=lookup)
 
     assert principal is ANONYMOUS
 
@@ -224,7 +227,9 @@ async def test_a_token_expired_within_the_leeway_is_accepted(
     now = int(time.time())
     token = sign(es256, claims(iat=now - 600, exp=now - 10))
 
-    principal = await authenticate(f"Bearer {token}", settings=SETTINGS, keys=keys, lookup=lookup)
+    principal = await authenticate(
+        f"Bearer {token}", verify_token=verifier(SETTINGS, keys), lookup=lookup
+    )
 
     assert principal.organization_code == "MSCU"
 
@@ -445,7 +450,7 @@ async def test_an_authorization_header_that_is_not_one_bearer_token_is_refused(
     header: str, description: str, keys: StaticKeySource
 ) -> None:
     with pytest.raises(InvalidToken) as caught:
-        await authenticate(header, settings=SETTINGS, keys=keys, lookup=lookup)
+        await authenticate(header, verify_token=verifier(SETTINGS, keys), lookup=lookup)
 
     assert caught.value.description == description
 
@@ -457,7 +462,7 @@ async def test_the_description_never_echoes_the_token(
     token = sign(es256, claims(iat=now - 600, exp=now - 300))
 
     with pytest.raises(InvalidToken) as caught:
-        await authenticate(f"Bearer {token}", settings=SETTINGS, keys=keys, lookup=lookup)
+        await authenticate(f"Bearer {token}", verify_token=verifier(SETTINGS, keys), lookup=lookup)
 
     assert token not in str(caught.value)
     assert token.split(".")[1] not in www_authenticate(caught.value)
@@ -576,10 +581,12 @@ async def test_a_token_is_verified_through_a_jwks_url_fetched_once(
     source = JwksKeySource(jwks_server.url, cache_seconds=60)
 
     first = await authenticate(
-        f"Bearer {sign(es256, claims())}", settings=SETTINGS, keys=source, lookup=lookup
+        f"Bearer {sign(es256, claims())}", verify_token=verifier(SETTINGS, source), lookup=lookup
     )
     second = await authenticate(
-        f"Bearer {sign(es256, claims(org='APMT'))}", settings=SETTINGS, keys=source, lookup=lookup
+        f"Bearer {sign(es256, claims(org='APMT'))}",
+        verify_token=verifier(SETTINGS, source),
+        lookup=lookup,
     )
 
     assert first.organization_code == "MSCU"
