@@ -14,6 +14,7 @@ from starlette.routing import Route
 from graph.audit import AuditSink
 from graph.auth import KeySource, key_source_from_settings
 from graph.database import QueryObserver, close_pools, open_pools
+from graph.dcsa import EVENTS_PATH, events_endpoint
 from graph.health import healthz, readyz
 from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
 from graph.settings import Settings
@@ -74,6 +75,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route(EVENTS_PATH, events_endpoint, methods=["GET", "POST"]),
         Route("/.well-known/jwks.json", jwks_endpoint, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -1,4 +1,4 @@
-"""The `harborgraph` command: serve, migrate, seed, token, schema."""
+"""The `harborgraph` command: serve, migrate, seed, token, schema, ingest."""
 
 from __future__ import annotations
 
@@ -66,6 +66,13 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--scope", default="", help='space-delimited scopes, e.g. "cargo:read"')
     token.add_argument("--ttl", type=_ttl, default=3600, help="lifetime in seconds")
     commands.add_parser("schema", help="print the GraphQL SDL")
+    ingest = commands.add_parser(
+        "ingest", help="publish DCSA T&T events from a JSON array or NDJSON file"
+    )
+    ingest.add_argument("source", help="the file, or - for standard input")
+    ingest.add_argument(
+        "--org", required=True, help="the publishing organization's code, e.g. MSCU"
+    )
     return root
 
 
@@ -126,6 +133,30 @@ def run_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from graph.ingest import IngestError, ingest, read_items
+    from graph.runtime import databases, migrate_all
+
+    try:
+        if args.source == "-":
+            items = read_items(sys.stdin)
+        else:
+            with open(args.source, encoding="utf-8") as stream:
+                items = read_items(stream)
+    except OSError as error:
+        raise CommandError(f"cannot read {args.source}: {error.strerror}") from None
+    except (IngestError, UnicodeDecodeError) as error:
+        raise CommandError(f"{args.source}: {error}") from None
+    try:
+        with databases(settings) as dbs:
+            asyncio.run(migrate_all(dbs.dsns))
+            report = asyncio.run(ingest(settings, dbs.dsns, args.org, items))
+    except IngestError as error:
+        raise CommandError(str(error)) from None
+    print("\n".join([*report.lines, report.summary()]))
+    return 0 if report.batches_not_stored == 0 else 1
+
+
 def run_schema(_settings: Settings) -> int:
     from schema import print_sdl
 
@@ -167,6 +198,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return run_seed(settings, args)
     if args.command == "token":
         return run_token(settings, args)
+    if args.command == "ingest":
+        return run_ingest(settings, args)
     return run_schema(settings)
 
 

@@ -20,7 +20,14 @@ GRANTS: Mapping[Kind, tuple[S, ...]] = {
         S.EVENTS_WRITE,
         S.PORTCALL_WRITE,
     ),
-    Kind.TERMINAL: (S.VESSEL_READ, S.CARGO_READ, S.GATE_READ, S.GATE_WRITE, S.PORTCALL_WRITE),
+    Kind.TERMINAL: (
+        S.VESSEL_READ,
+        S.CARGO_READ,
+        S.EVENTS_WRITE,
+        S.GATE_READ,
+        S.GATE_WRITE,
+        S.PORTCALL_WRITE,
+    ),
     Kind.TRUCKER: (S.VESSEL_READ, S.CARGO_READ, S.GATE_READ, S.GATE_WRITE),
     Kind.BCO: (S.VESSEL_READ, S.CARGO_READ, S.CARGO_COMMERCIAL),
     Kind.CUSTOMS: (

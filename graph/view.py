@@ -153,6 +153,7 @@ def _context(state: AppState, principal: Principal, gql: GraphQLRequest) -> Cont
         state.pools,
         max_page_size=state.settings.max_page_size,
         port_locode=state.settings.port_locode,
+        audit=state.audit.submit,
     )
     context.operation_name = _chosen_operation(gql)  # for the audit trail
     return context

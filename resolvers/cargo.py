@@ -103,6 +103,22 @@ def cargo_rule(
     return SEES_NOTHING
 
 
+# --- A visit's state after its events ---------------------------------------------------
+
+# Status of a visit after its latest actual step (None: nothing done yet); the demo's
+# lifecycle (resolvers.seed.lifecycle) and published events (resolvers.cargo_writes) alike.
+IMPORT_STATUS = {
+    None: "ON_VESSEL", "ARRI": "ON_VESSEL", "DISC": "IN_YARD", "CUSS": "IN_YARD",
+    "CUSI": "IN_YARD", "CUSR": "IN_YARD", "AVPU": "IN_YARD", "GTOT": "PICKED_UP",
+    "STRP": "PICKED_UP", "GTIN": "EMPTY_RETURNED",
+}  # fmt: skip
+EXPORT_STATUS = {
+    None: "IN_YARD", "GTOT": "PICKED_UP", "STUF": "PICKED_UP", "GTIN": "GATED_IN",
+    "LOAD": "LOADED", "DEPA": "LOADED",
+}  # fmt: skip
+FREE_DAYS = 4  # last free day: discharge day (UTC) + 4
+
+
 # --- Containers -------------------------------------------------------------------------
 
 CONTAINER_COLUMNS = """
@@ -337,6 +353,17 @@ ORDER BY e.event_created_datetime, e.event_id
 LIMIT {LIMIT_SLOT}
 """
 
+# DCSA's GET /v2/events: the same feed, with what an event carries beyond its columns.
+SELECT_DCSA_EVENT_PAGE = f"""
+SELECT {EVENT_COLUMNS}, e.extra::text AS extra
+FROM cargo.event e
+WHERE e.retracted_at IS NULL AND {FILTERS_SLOT}
+  AND {EVENT_VISIBLE}
+ORDER BY e.event_created_datetime, e.event_id
+LIMIT {LIMIT_SLOT}
+"""
+
+# Allowlisted conditions of the event feeds, in the order they are composed.
 EVENT_FILTERS: Mapping[str, str] = {
     "equipment_reference": "e.equipment_reference = {0}::text",
     "transport_document_reference": "e.transport_document_reference = {0}::text",
@@ -348,6 +375,18 @@ EVENT_FILTERS: Mapping[str, str] = {
         " OR e.shipment_event_type_code = ANY({0}::text[]))"
     ),
     "created_after": "e.event_created_datetime > {0}::timestamptz",
+    # DCSA's GET /v2/events: each code list on its own kind, the transport call, the place.
+    "equipment_event_type_codes": "e.equipment_event_type_code = ANY({0}::text[])",
+    "transport_event_type_codes": "e.transport_event_type_code = ANY({0}::text[])",
+    "shipment_event_type_codes": "e.shipment_event_type_code = ANY({0}::text[])",
+    "document_type_codes": "e.document_type_code = ANY({0}::text[])",
+    "port_call_id": "e.port_call_id = {0}::uuid",
+    "vessel_imo": "e.vessel_imo = {0}::text",
+    "unlocode": "e.unlocode = {0}::text",
+    "created_at_least": "e.event_created_datetime >= {0}::timestamptz",
+    "created_before": "e.event_created_datetime < {0}::timestamptz",
+    "created_at_most": "e.event_created_datetime <= {0}::timestamptz",
+    "created_at": "e.event_created_datetime = {0}::timestamptz",
     "after": "(e.event_created_datetime, e.event_id) > ({0}::timestamptz, {1}::uuid)",
 }
 
@@ -411,6 +450,17 @@ class EventCriteria:
     event_types: tuple[str, ...] | None = None
     event_type_codes: tuple[str, ...] | None = None
     created_after: datetime.datetime | None = None
+    equipment_event_type_codes: tuple[str, ...] | None = None
+    transport_event_type_codes: tuple[str, ...] | None = None
+    shipment_event_type_codes: tuple[str, ...] | None = None
+    document_type_codes: tuple[str, ...] | None = None
+    port_call_id: uuid.UUID | None = None
+    vessel_imo: str | None = None
+    unlocode: str | None = None
+    created_at_least: datetime.datetime | None = None
+    created_before: datetime.datetime | None = None
+    created_at_most: datetime.datetime | None = None
+    created_at: datetime.datetime | None = None
 
 
 def event_feed_key(row: Record) -> tuple[Any, ...]:
@@ -446,20 +496,19 @@ def event_conditions(
     where: EventCriteria, after: EventCursor | None
 ) -> list[tuple[str, tuple[Any, ...]]]:
     # A list is one (array) parameter; a tuple would be several.
-    return present(
-        [
-            ("equipment_reference", where.equipment_reference),
-            ("transport_document_reference", where.transport_document_reference),
-            ("carrier_booking_reference", where.carrier_booking_reference),
-            ("event_types", None if where.event_types is None else list(where.event_types)),
-            (
-                "event_type_codes",
-                None if where.event_type_codes is None else list(where.event_type_codes),
-            ),
-            ("created_after", where.created_after),
-            ("after", after),
-        ]
+    lists = (
+        "event_types",
+        "event_type_codes",
+        "equipment_event_type_codes",
+        "transport_event_type_codes",
+        "shipment_event_type_codes",
+        "document_type_codes",
     )
+    given: list[tuple[str, Any]] = []
+    for name in EVENT_FILTERS:
+        value = after if name == "after" else getattr(where, name)
+        given.append((name, list(value) if name in lists and value is not None else value))
+    return present(given)
 
 
 def container_statement(where: ContainerCriteria, size: int, after: str | None) -> Statement:
@@ -471,6 +520,12 @@ def container_statement(where: ContainerCriteria, size: int, after: str | None) 
 def event_statement(where: EventCriteria, size: int, after: EventCursor | None) -> Statement:
     """The root event feed's page (rule and untied slots unbound)."""
     return compose(SELECT_EVENT_PAGE, EVENT_FILTERS, event_conditions(where, after), size + 1)
+
+
+def dcsa_event_statement(where: EventCriteria, size: int, after: EventCursor | None) -> Statement:
+    """DCSA's event feed page (rule and untied slots unbound)."""
+    conditions = event_conditions(where, after)
+    return compose(SELECT_DCSA_EVENT_PAGE, EVENT_FILTERS, conditions, size + 1)
 
 
 def untied_events(rule: Rule) -> str:
@@ -597,5 +652,13 @@ class CargoLoaders:
     ) -> Page[Record]:
         """The root event feed: visible, unretracted events, oldest created first."""
         statement = event_statement(where, size, after)
+        rows = await self._fetch(statement.sql, *statement.args)
+        return make_page(rows, size, event_feed_key)
+
+    async def dcsa_event_page(
+        self, where: EventCriteria, size: int, after: EventCursor | None
+    ) -> Page[Record]:
+        """The same feed for DCSA's GET /v2/events, each row with its `extra` (JSON text)."""
+        statement = dcsa_event_statement(where, size, after)
         rows = await self._fetch(statement.sql, *statement.args)
         return make_page(rows, size, event_feed_key)

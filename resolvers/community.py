@@ -10,7 +10,7 @@ import asyncpg
 from aiodataloader import DataLoader
 
 from resolvers.principal import OrganizationKind
-from resolvers.sources import Pool
+from resolvers.sources import Connection, Pool
 
 SELECT_ORGANIZATION = """
 SELECT code, name, kind, scac, terminal_unlocode, terminal_smdg_code
@@ -65,8 +65,9 @@ WHERE code = ANY($1::text[])
 """
 INSERT_AUDIT_EVENT = """
 INSERT INTO community.audit_event
-    (occurred_at, organization_code, subject, operation_name, fields, rows_counted, denials)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+    (occurred_at, organization_code, subject, operation_name, fields, rows_counted, denials,
+     writes)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)
 """
 SELECT_AUDIT_PAGE = """
 SELECT id, occurred_at, organization_code, subject, operation_name, fields, rows_counted,
@@ -100,9 +101,10 @@ class AuditRecord:
     fields: list[str]
     rows_counted: int
     denials: str  # JSON array
+    writes: str | None = None  # JSON object: what a write did (None for a read)
 
 
-async def insert_audit_events(pool: Pool, records: list[AuditRecord]) -> None:
+async def insert_audit_events(pool: Pool | Connection, records: list[AuditRecord]) -> None:
     rows = [
         (
             r.occurred_at,
@@ -112,6 +114,7 @@ async def insert_audit_events(pool: Pool, records: list[AuditRecord]) -> None:
             r.fields,
             r.rows_counted,
             r.denials,
+            r.writes,
         )
         for r in records
     ]

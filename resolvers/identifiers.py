@@ -22,6 +22,7 @@ __all__ = [
     "container_number",
     "imo",
     "imo_check_digit",
+    "iso_equipment_code",
     "iso_size_type",
     "mmsi",
     "scac",
@@ -44,6 +45,12 @@ _SCAC_RE: Final = re.compile(r"[A-Z]{2,4}")
 
 _CONTAINER_CATEGORIES: Final = frozenset("UJZ")
 _SIZE_TYPE_GROUPS: Final = frozenset("BGHPRSTUV")
+# ISO 6346 type group codes, which DCSA's ISOEquipmentCode also takes in place of the
+# detailed type (its own example is 22GP).
+_TYPE_GROUP_CODES: Final = frozenset(
+    {"GP", "VH", "BU", "BK", "SN", "RE", "RT", "RS", "HR", "HI", "UT", "UP", "PL", "PF", "PC"}
+    | {"PS", "TN", "TD", "TG", "AS"}
+)
 _SHIP_STATION_FIRST_DIGITS: Final = frozenset("234567")
 # Why a non-ship MMSI is refused, so callers can fix the right field.
 _MMSI_NON_SHIP: Final[dict[str, str]] = {
@@ -198,6 +205,14 @@ def iso_size_type(value: str, field: str = "isoEquipmentCode") -> str:
             f"(expected one of {', '.join(sorted(_SIZE_TYPE_GROUPS))})",
         )
     return code
+
+
+def iso_equipment_code(value: str, field: str = "ISOEquipmentCode") -> str:
+    """DCSA's ISOEquipmentCode: a size/type code (22G1) or a size and type group (22GP)."""
+    code = _upper(value)
+    if len(code) == 4 and code[2:] in _TYPE_GROUP_CODES and _SIZE_TYPE_RE.match(code[:2] + "G1"):
+        return code
+    return iso_size_type(value, field)
 
 
 def unlocode(value: str, field: str = "unlocode") -> str:

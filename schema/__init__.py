@@ -21,7 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema import cargo, community, events, gate, insights, security, vessel
+from schema import cargo, community, events, gate, insights, publishing, security, vessel
 from schema.compiled.executor import compiled_executor
 from schema.compiled.planner import Rules
 from schema.cost import PageBudget
@@ -31,6 +31,7 @@ from schema.permissions import Requirement, install_field_rules, protect, type_r
 from schema.scopes import Scope
 
 DOMAINS = (vessel, cargo, events, gate, security, insights, community)
+PUBLISHERS = (publishing,)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
@@ -76,8 +77,10 @@ def _extensions(development: bool) -> list[Callable[[], SchemaExtension]]:
 def build_schema(development: bool = True, compiled: bool = True) -> HarborgraphSchema:
     """The schema; `compiled` answers the queries the planner supports in SQL (issue 9)."""
     query = merge_types("Query", tuple(q for d in DOMAINS for q in d.queries))
+    mutation = merge_types("Mutation", tuple(m for p in PUBLISHERS for m in p.mutations))
     built = HarborgraphSchema(
         query=query,
+        mutation=mutation,
         types=[t for d in DOMAINS for t in d.types],
         federation_version="2.7",
         extensions=_extensions(development),

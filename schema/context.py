@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from resolvers.community import AuditRecord
 from resolvers.principal import Principal
 from resolvers.sources import SourcePools
 from schema.permissions import FieldAccess
@@ -23,6 +25,7 @@ class Context:
     max_page_size: int
     port_locode: str
     access: FieldAccess
+    audit: Callable[[AuditRecord], None]  # what a write did, for the audit trail
     operation_name: str | None = None
     memo: dict[str, Any] = field(default_factory=dict)
 
@@ -40,7 +43,12 @@ class Context:
 
 
 def new_context(
-    principal: Principal, pools: SourcePools, *, max_page_size: int, port_locode: str
+    principal: Principal,
+    pools: SourcePools,
+    *,
+    max_page_size: int,
+    port_locode: str,
+    audit: Callable[[AuditRecord], None],
 ) -> Context:
     return Context(
         principal=principal,
@@ -48,6 +56,7 @@ def new_context(
         max_page_size=max_page_size,
         port_locode=port_locode,
         access=FieldAccess(principal),
+        audit=audit,
     )
 
 

@@ -16,6 +16,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -31,6 +32,8 @@ from graphql import (
 )
 
 MAX_OBJECTS = 50_000
+# A mutation answers one result per item it takes: it counts as a page of that many.
+MUTATION_PAGES = {"publishEvents": 1_000}
 DEFAULT_PAGE = 20
 VARIABLE_PAGE = 100  # a variable may ask for the server's maximum page
 
@@ -63,15 +66,25 @@ class PageCost:
         definition = fields.get(node.name.value)
         if definition is None or node.selection_set is None:
             return 0
-        paged = "first" in definition.args
-        within = outer * _page(node) if paged else outer
+        size = self._page_size(node, parent, definition)
+        within = outer if size is None else outer * size
         returned = get_named_type(definition.type)
         inner = (
             self.cost(node.selection_set, returned, within, seen)
             if isinstance(returned, Composite)
             else 0
         )
-        return (within if paged else 0) + inner
+        return (0 if size is None else within) + inner
+
+    def _page_size(
+        self, node: FieldNode, parent: Composite, definition: GraphQLField
+    ) -> int | None:
+        """What one call of the field may return, or None when it is no page."""
+        if "first" in definition.args:
+            return _page(node)
+        if parent is self.schema.mutation_type:
+            return MUTATION_PAGES.get(node.name.value)
+        return None
 
     def _spread_cost(self, name: str, parent: Composite, outer: int, seen: frozenset[str]) -> int:
         fragment = self.fragments.get(name)
@@ -123,8 +136,10 @@ class PageBudget(ValidationRule):
         self.pages = PageCost(context.schema, fragments)
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_args: object) -> None:
-        root = self.context.schema.query_type
-        if root is None or node.operation.value != "query":
+        schema = self.context.schema
+        roots = {"query": schema.query_type, "mutation": schema.mutation_type}
+        root = roots.get(node.operation.value)
+        if root is None:
             return
         cost = self.pages.cost(node.selection_set, root)
         if cost > MAX_OBJECTS:

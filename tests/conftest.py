@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -62,8 +63,8 @@ async def _throwaway_durability(url: str) -> None:
         await conn.close()
 
 
-async def _create(admin_url: str, template: str | None = None) -> str:
-    name = f"hg_test_{uuid.uuid4().hex[:12]}"
+async def _create(admin_url: str, template: str | None = None, name: str | None = None) -> str:
+    name = name or f"hg_test_{uuid.uuid4().hex[:12]}"
     conn: Connection = await asyncpg.connect(admin_url)
     try:
         clause = f' TEMPLATE "{template}"' if template else ""
@@ -104,7 +105,19 @@ async def seeded_url(pg_admin_url: str) -> AsyncIterator[str]:
         await seed(pools, scale=TEST_SCALE, seed=TEST_SEED, anchor=date.fromisoformat(TEST_ANCHOR))
     finally:
         await pools["community"].close()
+    # Copied (before anyone connects) as the template of the databases writing tests change.
+    await _create(pg_admin_url, template=name, name=f"{name}_template")
     yield url
+    await _drop(pg_admin_url, f"{name}_template")
+    await _drop(pg_admin_url, name)
+
+
+@pytest.fixture
+async def writable_url(pg_admin_url: str, seeded_url: str) -> AsyncIterator[str]:
+    """A copy of the seeded database for one test that writes; its URL."""
+    template = urlsplit(seeded_url).path.lstrip("/") + "_template"
+    name = await _create(pg_admin_url, template=template)
+    yield with_database(pg_admin_url, name)
     await _drop(pg_admin_url, name)
 
 
@@ -218,6 +231,32 @@ async def served(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://harborgraph.test") as c:
             yield c
+
+
+@pytest.fixture
+async def writable_client(
+    test_settings: Settings, writable_url: str, sql_counter: SqlCounter
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on a copy of the seeded database that a test may change."""
+    from graph.database import source_dsns
+
+    settings = dataclasses.replace(test_settings, database_url=writable_url)
+    async with served(settings, source_dsns(settings, writable_url), sql_counter) as client:
+        yield client
+
+
+@pytest.fixture
+async def impatient_client(
+    test_settings: Settings, writable_url: str, sql_counter: SqlCounter
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The same, with a statement timeout of 300 ms."""
+    from graph.database import source_dsns
+
+    settings = dataclasses.replace(
+        test_settings, database_url=writable_url, statement_timeout_ms=300
+    )
+    async with served(settings, source_dsns(settings, writable_url), sql_counter) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,17 @@ statements they cost, and principals and pools for calling the sources directly.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
 
 from graph.state import AppState
+from resolvers.community import AuditRecord
 from resolvers.paging import Page
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.sources import Pool, SourcePools
@@ -199,3 +201,23 @@ async def flush_audit(app_client: httpx.AsyncClient) -> None:
 
 async def audit_rows(pools: SourcePools, name: str) -> list[dict[str, Any]]:
     return [dict(r) for r in await pools["community"].fetch(BY_OPERATION, name)]
+
+
+def no_writes(record: AuditRecord) -> None:
+    """The audit hook of a context that must write nothing."""
+    raise AssertionError(f"a read-only test wrote: {record}")
+
+
+@contextlib.asynccontextmanager
+async def held_visit(url: str, visit_id: int) -> AsyncIterator[None]:
+    """A visit row locked by another session while the block runs (a batch that updates it
+    waits, then meets the statement timeout)."""
+    holder = await asyncpg.connect(url)
+    try:
+        async with holder.transaction():
+            await holder.execute(
+                "SELECT 1 FROM cargo.container_visit WHERE id = $1 FOR UPDATE", visit_id
+            )
+            yield
+    finally:
+        await holder.close()

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from resolvers.cargo import EXPORT_STATUS, FREE_DAYS, IMPORT_STATUS
 from resolvers.seed import catalog
 from resolvers.seed.catalog import IsoType
 from resolvers.seed.lifecycle import HoldPlan, Step
@@ -24,17 +25,6 @@ HOLD_COLUMNS = (
     "id", "container_visit_id", "hold_type", "reason_code", "remark", "placed_by_code",
     "placed_at", "released_by_code", "released_at",
 )  # fmt: skip
-# Status of a visit after its last step done by the anchor (None: nothing done yet).
-IMPORT_STATUS = {
-    None: "ON_VESSEL", "ARRI": "ON_VESSEL", "DISC": "IN_YARD", "CUSS": "IN_YARD",
-    "CUSI": "IN_YARD", "CUSR": "IN_YARD", "AVPU": "IN_YARD", "GTOT": "PICKED_UP",
-    "STRP": "PICKED_UP", "GTIN": "EMPTY_RETURNED",
-}  # fmt: skip
-EXPORT_STATUS = {
-    None: "IN_YARD", "GTOT": "PICKED_UP", "STUF": "PICKED_UP", "GTIN": "GATED_IN",
-    "LOAD": "LOADED", "DEPA": "LOADED",
-}  # fmt: skip
-FREE_DAYS = 4  # last free day: discharge day + 4
 YARD_BLOCKS = "ABCDEFGHJK"
 
 

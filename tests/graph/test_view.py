@@ -83,10 +83,11 @@ async def test_bad_requests_are_4xx_naming_the_problem(
 
 
 async def test_body_over_the_cap_is_413(app_client: httpx.AsyncClient) -> None:
-    padding = "#" + "x" * (70 * 1024) + "\n"
+    padding = "#" + "x" * (2 * 1024 * 1024) + "\n"
     response = await app_client.post("/graphql", json={"query": padding + "{ me { scopes } }"})
     assert response.status_code == 413
-    assert response.json()["errors"][0]["message"] == "the request body is larger than 65536 bytes"
+    message = "the request body is larger than 2097152 bytes"
+    assert response.json()["errors"][0]["message"] == message
 
 
 async def test_unacceptable_accept_is_406(app_client: httpx.AsyncClient) -> None:

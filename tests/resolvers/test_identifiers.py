@@ -14,6 +14,7 @@ from resolvers.identifiers import (
     container_number,
     imo,
     imo_check_digit,
+    iso_equipment_code,
     iso_size_type,
     mmsi,
     scac,
@@ -316,6 +317,19 @@ def test_iso_size_type_refuses_unknown_group(raw: str, letter: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"), [("22GP", "22GP"), ("45rt", "45RT"), ("L5HC", None), ("45R1", "45R1")]
+)
+def test_dcsa_iso_equipment_code_takes_type_groups_too(raw: str, expected: str | None) -> None:
+    """DCSA's ISOEquipmentCode example is 22GP: a size and an ISO 6346 type group."""
+    if expected is not None:
+        assert iso_equipment_code(raw) == expected
+        return
+    with pytest.raises(IdentifierError) as exc:
+        iso_equipment_code(raw)
+    assert _refusal(exc)[:2] == ("ISOEquipmentCode", "format")
+
+
+@pytest.mark.parametrize(
     "raw", ["2G1", "22G10", "02G1", "I2G1", "O2G1", "2AG1", "22GX", "22 G1", ""]
 )
 def test_iso_size_type_refuses_bad_format(raw: str) -> None:
@@ -459,6 +473,7 @@ def test_public_api_is_exported() -> None:
         "container_number",
         "imo",
         "imo_check_digit",
+        "iso_equipment_code",
         "iso_size_type",
         "mmsi",
         "scac",

@@ -28,9 +28,11 @@ def test_discover_orders_sources_then_versions() -> None:
     labels = [m.label for m in discover(SOURCES)]
     assert labels == [
         "community/0001_organizations.sql",
+        "community/0002_audited_writes.sql",
         "vessel/0001_vessels_and_port_calls.sql",
         "cargo/0001_cargo.sql",
         "cargo/0002_port_call_terminal_index.sql",
+        "cargo/0003_published_events.sql",
         "gate/0001_gate.sql",
         "security/0001_security.sql",
     ]

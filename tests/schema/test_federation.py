@@ -38,7 +38,14 @@ from schema import print_sdl
 from schema.context import new_context
 from schema.scopes import Scope
 from tests.conftest import Api, SqlCounter, Tokens
-from tests.helpers import BAD_USER_INPUT, UNAUTHORIZED, answer, global_id, source_statements
+from tests.helpers import (
+    BAD_USER_INPUT,
+    UNAUTHORIZED,
+    answer,
+    global_id,
+    no_writes,
+    source_statements,
+)
 
 Row = asyncpg.Record
 # Directives a federation v2 subgraph SDL may carry: federation's own (those Harborgraph
@@ -724,7 +731,9 @@ async def test_production_schema_refuses_service_sdl_without_the_federation_scop
     seeded_pools: SourcePools, who: Principal
 ) -> None:
     production = schema_module.build_schema(development=False)
-    context = new_context(who, seeded_pools, max_page_size=100, port_locode="USLAX")
+    context = new_context(
+        who, seeded_pools, max_page_size=100, port_locode="USLAX", audit=no_writes
+    )
     result = await production.execute("{ _service { sdl } }", context_value=context)
     assert result.data is None  # _service is non-null: the refusal nulls the whole answer
     assert result.errors is not None
@@ -738,7 +747,11 @@ async def test_production_schema_gives_service_sdl_to_the_federation_scope(
 ) -> None:
     production = schema_module.build_schema(development=False)
     context = new_context(
-        principal(Scope.FEDERATION_SDL.value), seeded_pools, max_page_size=100, port_locode="USLAX"
+        principal(Scope.FEDERATION_SDL.value),
+        seeded_pools,
+        max_page_size=100,
+        port_locode="USLAX",
+        audit=no_writes,
     )
     result = await production.execute("{ _service { sdl } }", context_value=context)
     assert result.errors is None

@@ -6,11 +6,14 @@ from resolvers.principal import ANONYMOUS
 from resolvers.sources import SourcePools
 from schema import build_schema, schema
 from schema.context import new_context
+from tests.helpers import no_writes
 
 
 async def test_production_refuses_introspection(seeded_pools: SourcePools) -> None:
     production = build_schema(development=False)
-    context = new_context(ANONYMOUS, seeded_pools, max_page_size=100, port_locode="USLAX")
+    context = new_context(
+        ANONYMOUS, seeded_pools, max_page_size=100, port_locode="USLAX", audit=no_writes
+    )
     result = await production.execute("{ __schema { types { name } } }", context_value=context)
     assert result.data is None
     assert [e.message for e in result.errors or []] == [
@@ -22,7 +25,9 @@ async def test_production_refuses_introspection(seeded_pools: SourcePools) -> No
 
 
 async def test_development_allows_introspection(seeded_pools: SourcePools) -> None:
-    context = new_context(ANONYMOUS, seeded_pools, max_page_size=100, port_locode="USLAX")
+    context = new_context(
+        ANONYMOUS, seeded_pools, max_page_size=100, port_locode="USLAX", audit=no_writes
+    )
     result = await schema(True).execute(
         '{ __type(name: "Vessel") { name } }', context_value=context
     )
@@ -32,7 +37,9 @@ async def test_development_allows_introspection(seeded_pools: SourcePools) -> No
 
 async def test_production_gives_no_field_suggestions(seeded_pools: SourcePools) -> None:
     production = build_schema(development=False)
-    context = new_context(ANONYMOUS, seeded_pools, max_page_size=100, port_locode="USLAX")
+    context = new_context(
+        ANONYMOUS, seeded_pools, max_page_size=100, port_locode="USLAX", audit=no_writes
+    )
     result = await production.execute('{ vessel(imo: "9321483") { nme } }', context_value=context)
     assert [e.message for e in result.errors or []] == [
         "Cannot query field 'nme' on type 'Vessel'."
