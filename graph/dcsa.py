@@ -237,9 +237,9 @@ def imo_number(value: str, field: str) -> str:
 
 # Query parameter -> (EventCriteria field, parser). Deprecated aliases read as their names.
 FILTERS: Mapping[str, tuple[str, Parse]] = {
-    "eventType": ("event_types", one_of({t: t for t in dcsa.EVENT_TYPES})),
+    "eventType": ("event_types", one_of(dcsa.EVENT_TYPES)),
     "shipmentEventTypeCode": ("shipment_event_type_codes", one_of(dcsa.SHIPMENT_CODES)),
-    "documentTypeCode": ("document_type_codes", one_of({t: t for t in dcsa.DOCUMENT_TYPES})),
+    "documentTypeCode": ("document_type_codes", one_of(dcsa.DOCUMENT_TYPES)),
     "carrierBookingReference": ("carrier_booking_reference", pattern(BOOKING, "a booking")),
     "bookingReference": ("carrier_booking_reference", pattern(BOOKING, "a booking")),
     "transportDocumentReference": (

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 JSON = "application/json"
@@ -93,6 +94,10 @@ async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> object:
         raw += chunk
         if len(raw) > limit:
             raise BadRequest(413, f"the request body is larger than {limit} bytes")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # orjson refuses some JSON the standard parser reads (huge numbers, depth)
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):

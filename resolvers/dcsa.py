@@ -26,14 +26,21 @@ from resolvers.cargo import (
 )
 
 MAX_EVENTS = 1_000  # per call: GraphQL, DCSA POST and each ingest batch
-EVENT_TYPES = ("EQUIPMENT", "TRANSPORT", "SHIPMENT")
-CLASSIFIERS = {"PLN": "PLN", "EST": "EST", "ACT": "ACT"}
-CLASSIFIER_WORDS = {"PLANNED": "PLN", "ESTIMATED": "EST", "ACTUAL": "ACT"}
-DOCUMENT_TYPES = ("CBR", "BKG", "SHI", "SRM", "TRD", "ARN", "VGM", "CAS", "CUS", "DGD", "OOG")
+
+
+def codes(*values: str) -> dict[str, str]:
+    """A code list: each accepted spelling to the code stored."""
+    return {v: v for v in values}
+
+
+EVENT_TYPES = codes("EQUIPMENT", "TRANSPORT", "SHIPMENT")
+# T&T 3.0 writes the classifier as a word.
+CLASSIFIERS = {**codes("PLN", "EST", "ACT"), "PLANNED": "PLN", "ESTIMATED": "EST", "ACTUAL": "ACT"}
+DOCUMENT_TYPES = codes("CBR", "BKG", "SHI", "SRM", "TRD", "ARN", "VGM", "CAS", "CUS", "DGD", "OOG")
 BOOKING_DOCUMENTS = ("CBR", "BKG")  # their documentID is the carrier booking reference
-MODES = ("VESSEL", "RAIL", "TRUCK", "BARGE")
-EMPTY_INDICATORS = ("EMPTY", "LADEN")
-DOCUMENT_REFERENCE_TYPES = ("BKG", "TRD")
+MODES = codes("VESSEL", "RAIL", "TRUCK", "BARGE")
+EMPTY_INDICATORS = codes("EMPTY", "LADEN")
+DOCUMENT_REFERENCE_TYPES = codes("BKG", "TRD")
 REFERENCE_TYPES = ("FF", "SI", "PO", "CR", "AAO", "ECR", "CSI", "BPR", "BID", "EQ")
 # An actual event happens by its creation (a day's slack for clocks and time zones), as the
 # table's CHECK says.
@@ -45,31 +52,26 @@ COMMON_FIELDS = frozenset(
     {"eventID", "eventType", "eventClassifierCode", "eventDateTime", "eventCreatedDateTime"}
     | {"retractedEventID", "eventTypeCode", "references"}
 )
+# The fields of each kind of event, the common ones included.
 KIND_FIELDS: Mapping[str, frozenset[str]] = {
-    "EQUIPMENT": frozenset(
-        {"equipmentEventTypeCode", "equipmentReference", "ISOEquipmentCode"}
-        | {"emptyIndicatorCode", "transportCallID", "transportCall", "documentReferences"}
-        | {"seals"}
-    ),
-    "TRANSPORT": frozenset(
-        {"transportEventTypeCode", "delayReasonCode", "vesselScheduleChangeRemark"}
-        | {"changeRemark", "transportCallID", "transportCall", "documentReferences"}
-    ),
-    "SHIPMENT": frozenset(
-        {"shipmentEventTypeCode", "documentID", "documentTypeCode", "reason"}
-        | {"shipmentInformationTypeCode", "shipmentID"}
-    ),
+    "EQUIPMENT": COMMON_FIELDS
+    | {"equipmentEventTypeCode", "equipmentReference", "ISOEquipmentCode"}
+    | {"emptyIndicatorCode", "transportCallID", "transportCall", "documentReferences"}
+    | {"seals"},
+    "TRANSPORT": COMMON_FIELDS
+    | {"transportEventTypeCode", "delayReasonCode", "vesselScheduleChangeRemark"}
+    | {"changeRemark", "transportCallID", "transportCall", "documentReferences"},
+    "SHIPMENT": COMMON_FIELDS
+    | {"shipmentEventTypeCode", "documentID", "documentTypeCode", "reason"}
+    | {"shipmentInformationTypeCode", "shipmentID"},
 }
 # Kept as sent (after a type check): they travel with the event but index nothing.
-PASSED_ON = ("references", "seals", "documentReferences", "reason", "changeRemark")
-PASSED_ON_TEXT = (
-    "vesselScheduleChangeRemark",
-    "delayReasonCode",
-    "eventTypeCode",
-    "shipmentInformationTypeCode",
-    "shipmentID",
-    "transportCallID",
+PASSED_ON_ARRAYS = frozenset({"references", "seals", "documentReferences"})
+PASSED_ON_TEXT = frozenset(
+    {"reason", "changeRemark", "vesselScheduleChangeRemark", "delayReasonCode"}
+    | {"eventTypeCode", "shipmentInformationTypeCode", "shipmentID", "transportCallID"}
 )
+LONG_TEXT = frozenset({"reason", "changeRemark", "vesselScheduleChangeRemark"})
 TRANSPORT_CALL_FIELDS = frozenset(
     {"transportCallID", "modeOfTransport", "UNLocationCode", "facilityCode"}
     | {"facilityCodeListProvider", "facilityTypeCode", "otherFacility", "carrierServiceCode"}
@@ -86,9 +88,10 @@ class Invalid(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventDraft:
-    """An event as cargo.event stores it (canonical 2.2 codes)."""
+    """An event as cargo.event stores it (canonical 2.2 codes). Not frozen: a frozen
+    dataclass sets each of its 20 fields through object.__setattr__, for every event."""
 
     event_id: uuid.UUID
     event_type: str
@@ -170,19 +173,17 @@ def instant(body: Mapping[str, Any], name: str) -> tuple[datetime.datetime, str]
 
 
 def code(
-    body: Mapping[str, Any],
-    name: str,
-    allowed: Mapping[str, str] | tuple[str, ...],
-    path: str | None = None,
+    body: Mapping[str, Any], name: str, allowed: Mapping[str, str], path: str | None = None
 ) -> str:
     """A required DCSA code; `allowed` maps accepted spellings to the stored code."""
+    value = body.get(name)
+    found = allowed.get(value) if isinstance(value, str) else None
+    if found is not None:
+        return found
     where = path or name
     value = required(text(body, name, where, limit=64), where)
-    choices = allowed if isinstance(allowed, Mapping) else {c: c for c in allowed}
-    if value not in choices:
-        listed = ", ".join(dict.fromkeys(choices.values()))
-        raise Invalid(where, f"{_shown(value)} is not one of {listed}")
-    return choices[value]
+    listed = ", ".join(dict.fromkeys(allowed.values()))
+    raise Invalid(where, f"{_shown(value)} is not one of {listed}")
 
 
 def event_codes(codes: tuple[str, ...]) -> dict[str, str]:
@@ -206,8 +207,12 @@ def identifier(check: Callable[[str, str], str], value: str | None, path: str) -
 
 
 def mapping(value: object, path: str) -> Mapping[str, Any]:
+    """A JSON object, its null members left out (DCSA gives null no meaning; GraphQL's
+    coerced input has one for every field not sent)."""
     if not isinstance(value, dict):
         raise Invalid(path, "must be a JSON object")
+    if None in value.values():
+        return {k: v for k, v in value.items() if v is not None}
     return value
 
 
@@ -217,19 +222,29 @@ def array(body: Mapping[str, Any], name: str, path: str, limit: int = 100) -> li
         return None
     if not isinstance(value, list) or len(value) > limit:
         raise Invalid(path, f"must be an array of at most {limit} items")
+    return [without_nulls(item) for item in value]
+
+
+def without_nulls(value: Any) -> Any:
+    """JSON without its null members, at any depth (as `mapping` reads objects)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
     return value
 
 
 def known_fields(body: Mapping[str, Any], allowed: frozenset[str], prefix: str = "") -> None:
-    for name in body:
-        if name not in allowed:
-            raise Invalid(prefix + str(name)[:64], "is not a field of a DCSA T&T 2.2 event")
+    if body.keys() <= allowed:
+        return
+    name = next(n for n in body if n not in allowed)
+    raise Invalid(prefix + str(name)[:64], "is not a field of a DCSA T&T 2.2 event")
 
 
 # --- Parts of an event ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TransportCall:
     port_call_id: uuid.UUID
     mode_of_transport: str
@@ -281,7 +296,7 @@ def transport_call(body: Mapping[str, Any]) -> TransportCall:
         raise Invalid(error.field, error.message) from None
     imo = vessel_imo(call)
     indexed = {"transportCallID", "modeOfTransport", "UNLocationCode", "facilityCode"}
-    extra = {k: v for k, v in call.items() if k not in indexed}
+    extra = {k: without_nulls(v) for k, v in call.items() if k not in indexed}
     if extra.get("vessel"):  # its IMO number is a column
         extra["vessel"] = {k: v for k, v in extra["vessel"].items() if k != "vesselIMONumber"}
     if "facilityCode" in call and smdg is None:
@@ -320,17 +335,10 @@ def document_references(body: Mapping[str, Any]) -> dict[str, str]:
 
 def passed_on(body: Mapping[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
-    for name in PASSED_ON:
-        if name in ("references", "seals", "documentReferences"):
-            value: Any = array(body, name, name)
-        else:
-            value = text(body, name, name)
-        if value is not None:
-            extra[name] = value
-    for name in PASSED_ON_TEXT:
-        value = text(body, name, name, limit=100)
-        if value is not None:
-            extra[name] = value
+    for name in body.keys() & PASSED_ON_ARRAYS:
+        extra[name] = array(body, name, name)
+    for name in body.keys() & PASSED_ON_TEXT:
+        extra[name] = text(body, name, name, limit=MAX_TEXT if name in LONG_TEXT else 100)
     return extra
 
 
@@ -423,10 +431,10 @@ def read_event(value: object) -> Draft:
     if body.get("retractedEventID") is not None:
         return retraction(body, event_id)
     event_type = code(body, "eventType", EVENT_TYPES)
-    known_fields(body, COMMON_FIELDS | KIND_FIELDS[event_type])
+    known_fields(body, KIND_FIELDS[event_type])
     at, at_written = instant(body, "eventDateTime")
     created, created_written = instant(body, "eventCreatedDateTime")
-    classifier = code(body, "eventClassifierCode", {**CLASSIFIERS, **CLASSIFIER_WORDS})
+    classifier = code(body, "eventClassifierCode", CLASSIFIERS)
     if classifier == "ACT" and at > created + ACTUAL_SLACK:
         raise Invalid("eventDateTime", "an actual event cannot happen after it was created")
     base = {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
+from typing import Any
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -87,6 +88,8 @@ def build_schema(development: bool = True, compiled: bool = True) -> Harborgraph
         config=StrawberryConfig(disable_field_suggestions=not development),
     )
     install_entity_checks(built._schema)
+    if compiled:
+        install_resolvers(built._schema, publishing.COERCED_RESOLVERS)
     field_rules = install_field_rules(built._schema)
     if not development:
         protect(built._schema, "Query", "_service", SERVICE_RULE)
@@ -97,6 +100,16 @@ def build_schema(development: bool = True, compiled: bool = True) -> Harborgraph
     else:
         built.execution_context_class = AcyclicExecutionContext
     return built
+
+
+def install_resolvers(
+    built: GraphQLSchema, resolvers: Mapping[tuple[str, str], Callable[..., Any]]
+) -> None:
+    """Replace fields' resolvers with ones that take graphql-core's values as they are."""
+    for (type_name, field_name), resolve in resolvers.items():
+        type_ = built.type_map[type_name]
+        assert isinstance(type_, GraphQLObjectType)
+        type_.fields[field_name].resolve = resolve
 
 
 @cache

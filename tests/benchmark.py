@@ -47,12 +47,15 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from tests.bench_ingest import IngestResult
 
 HERE = Path(__file__).resolve().parent
 LOAD_GENERATOR = HERE / "bench_load.py"
@@ -415,16 +418,23 @@ def stop(process: subprocess.Popen[bytes], name: str) -> None:
 
 
 @contextlib.contextmanager
-def server(env: Mapping[str, str], args: argparse.Namespace, log_path: Path) -> Iterator[int]:
-    """A uvicorn subprocess serving the app; yields its pid once /readyz says ready."""
+def server(
+    env: Mapping[str, str],
+    args: argparse.Namespace,
+    log_path: Path,
+    arguments: Sequence[str] | None = None,
+) -> Iterator[int]:
+    """A uvicorn subprocess serving the app (this file's bootstrap, unless other `arguments`
+    are given); yields its pid once /readyz says ready."""
     base = f"http://{HOST}:{env['HARBORGRAPH_PORT']}"
-    command = [sys.executable, str(Path(__file__).resolve()), "--serve"]
-    command += ["--gc-gen0", str(args.gc_gen0)]
+    bootstrap = [str(Path(__file__).resolve()), "--serve", "--gc-gen0", str(args.gc_gen0)]
+    command = [sys.executable, *(arguments or bootstrap)]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HARBORGRAPH_")}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
             env={**clean, **env},
+            cwd=HERE.parent,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches this process, which stops it in order
@@ -460,6 +470,35 @@ def cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def process_tree_cpu_seconds(root: int) -> float | None:
+    """CPU of a process and its descendants (a supervisor's workers), Linux /proc only."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier += children
+    spent = [cpu_seconds(pid) for pid in tree]
+    return None if spent[0] is None and len(spent) == 1 else sum(s or 0.0 for s in spent)
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU of every PostgreSQL process on this machine (the benchmark's server is one)."""
+    total, found = 0.0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            head, tail = stat.read_text().rsplit(")", 1)
+            if head.endswith("(postgres"):
+                fields = tail.split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                found = True
+    return total if found else None
 
 
 def sql_snapshot(client: httpx.Client) -> dict[str, Any]:
@@ -680,6 +719,7 @@ class ScaleResults:
     rows: list[Row] = field(default_factory=list)
     answers: dict[str, str] = field(default_factory=dict)  # partner -> what it got
     checks: list[str] = field(default_factory=list)
+    ingest: list[IngestResult] = field(default_factory=list)
 
     def row(self, partner: str, path: str) -> Row:
         return next(r for r in self.rows if r.partner == partner and r.path == path)
@@ -759,14 +799,45 @@ def run_scale(args: argparse.Namespace, scale: float, workdir: Path) -> ScaleRes
         print(f"seeded {sum(seeded.counts.values()):,} rows in {seeded.seconds:.1f} s:")
         print_counts(seeded.counts)
         print(f"partners: {seeded.partners}; carrier SCAC {seeded.scac}", flush=True)
-        compiled = serve_and_measure(args, url, workdir, "compiled", results, before)
-        resolvers = serve_and_measure(args, url, workdir, "resolvers", results, before)
-        for partner in PARTNERS:
-            if partner not in compiled or partner not in resolvers:
-                continue
-            same = compiled[partner] == resolvers[partner]
-            results.checks.append(f"{partner}: compiled answer equals resolvers': {same}")
+        if not args.ingest_only:
+            compiled = serve_and_measure(args, url, workdir, "compiled", results, before)
+            resolvers = serve_and_measure(args, url, workdir, "resolvers", results, before)
+            for partner in PARTNERS:
+                if partner not in compiled or partner not in resolvers:
+                    continue
+                same = compiled[partner] == resolvers[partner]
+                results.checks.append(f"{partner}: compiled answer equals resolvers': {same}")
+        results.ingest = serve_and_ingest(args, url, workdir, seeded)
     return results
+
+
+def serve_and_ingest(
+    args: argparse.Namespace, url: str, workdir: Path, seeded: Seeded
+) -> list[IngestResult]:
+    """Publishing after the queries (it adds events), on `harborgraph serve` as a port runs
+    it: one worker per core."""
+    from graph.demo import mint_dev_token
+    from graph.settings import load_settings
+    from tests.bench_ingest import measure_ingest
+
+    env = server_env(url, workdir / "data", free_port(), "compiled")
+    base = f"http://{HOST}:{env['HARBORGRAPH_PORT']}"
+    org = seeded.partners["carrier"]
+    token = mint_dev_token(load_settings(env), org=org, scopes=["events:write"], ttl=3600)
+    workers = os.cpu_count() or 1
+    print(f"  ingest: {org} publishes through both paths ({workers} workers) ...", flush=True)
+    command = ["-m", "graph.cli", "serve", "--workers", str(workers)]
+    with server(env, args, workdir / "server-ingest.log", command) as pid:
+        return asyncio.run(
+            measure_ingest(
+                base,
+                url,
+                seeded.scac,
+                token,
+                lambda: process_tree_cpu_seconds(pid),
+                postgres_cpu_seconds,
+            )
+        )
 
 
 # --- Output -----------------------------------------------------------------------------------
@@ -801,8 +872,31 @@ def table(results: ScaleResults, args: argparse.Namespace) -> None:
             f"  {partner:<9} compiled/floor req/s {c.rps / f.rps:6.0%}   p99 compiled/floor "
             f"{c.p99 / f.p99:4.2f}x   compiled/resolvers req/s {c.rps / r.rps:5.1f}x"
         )
+    ingest_table(results.ingest)
     for check in results.checks:
         print("  " + check)
+
+
+def ingest_table(results: list[IngestResult]) -> None:
+    from tests.bench_ingest import BATCH, PUBLISHERS
+
+    if not results:
+        return
+    print(
+        f"  ingest: {PUBLISHERS} publishers, batches of {BATCH:,}, "
+        f"{results[0].events_per_round:,} events a round; target >= 10,000 events/s"
+    )
+    for r in results:
+        rounds = ", ".join(f"{rate:,.0f}" for rate in r.rates)
+        print(
+            f"  {r.path:<26} median {r.median_rate:>8,.0f} events/s  (rounds: {rounds}); CPU ms "
+            f"per 1,000 events: server {shown(r.cpu_ms['server'])}, PostgreSQL "
+            f"{shown(r.cpu_ms['postgres'])}, load generator {shown(r.cpu_ms['client'])}"
+        )
+
+
+def shown(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def scale_comparison(all_results: list[ScaleResults]) -> None:
@@ -840,6 +934,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--explain", action="store_true", help="print the compiled statements' plans"
+    )
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="measure publishing only (no query runs)"
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

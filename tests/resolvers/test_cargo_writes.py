@@ -27,7 +27,7 @@ from resolvers.community import AuditRecord, insert_audit_events
 from resolvers.principal import Principal
 from resolvers.sources import SOURCES, Pool, SourcePools
 from tests.dcsa_events import Visit, equipment_event, visits
-from tests.helpers import carrier, principal, terminal
+from tests.helpers import carrier, held_visit, principal, terminal
 
 MSCU = carrier("MSCU")
 COSU = carrier("COSU")
@@ -416,3 +416,37 @@ async def test_recomputing_every_seeded_visit_from_its_events_changes_nothing(
             after = await connection.fetch(state + " ORDER BY id")
     assert len(before) > 2_000
     assert after == before
+
+
+WAITING_FOR_VISITS = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'
+"""
+
+
+async def test_batches_sharing_a_visit_each_derive_its_state_from_the_others_events(
+    pool: Pool, pools: SourcePools, writable_url: str
+) -> None:
+    """Two batches wait for one visit together; whichever goes second must see the events
+    the first committed (a snapshot taken before the wait would miss them)."""
+    visit = await first_visit(pool, "MSCU", "IMPORT", "ON_VESSEL")
+    discharge = equipment_event(visit, "DISC", at=AT)
+    available = equipment_event(visit, "AVPU", at=AT + dt.timedelta(hours=3))
+    async with held_visit(writable_url, visit.id):
+        batches = [
+            asyncio.create_task(publish(pools, MSCU, [discharge])),
+            asyncio.create_task(publish(pools, MSCU, [available])),
+        ]
+        deadline = asyncio.get_running_loop().time() + 20
+        while await pool.fetchval(WAITING_FOR_VISITS) < 2:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.02)
+    assert all(p.stored for p in await asyncio.gather(*batches))
+    state = await pool.fetchrow(VISIT_STATE, visit.id)
+    assert state is not None
+    assert dict(state) == {
+        "status": "IN_YARD",
+        "available_for_pickup": True,
+        "last_free_day": dt.date(2026, 3, 2 + FREE_DAYS),
+    }

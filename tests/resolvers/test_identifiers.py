@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pickle
+import random
+import string
 
 import pytest
+from stdnum import iso6346
 
 from resolvers import identifiers
 from resolvers.identifiers import (
@@ -189,6 +192,14 @@ def test_mmsi_refuses_non_ship_stations(raw: str, denotes: str) -> None:
 )
 def test_container_check_digit(first_ten: str, expected: int) -> None:
     assert container_check_digit(first_ten) == expected
+
+
+def test_container_check_digit_agrees_with_python_stdnum() -> None:
+    rng = random.Random(6346)
+    for _ in range(5_000):
+        owner = "".join(rng.choice(string.ascii_uppercase) for _ in range(3))
+        first_ten = owner + rng.choice("UJZ") + f"{rng.randrange(1_000_000):06d}"
+        assert container_check_digit(first_ten) == int(iso6346.calc_check_digit(first_ten))
 
 
 @pytest.mark.parametrize("bad", ["CSQU30543", "CSQU3054383", "csqu305438", "CSQ1305438", ""])

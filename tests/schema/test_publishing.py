@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from graph.settings import Settings
 from schema.publishing import dcsa_json, strawberry_camel
-from tests.conftest import Api, Tokens
+from tests.conftest import Api, SqlCounter, Tokens, served
 from tests.dcsa_events import SPEC_EQUIPMENT_EVENT, Visit, adapted, equipment_event, visits
 from tests.helpers import UNAUTHORIZED, answer, flush_audit, held_visit, refused
 
@@ -224,3 +227,73 @@ async def test_a_batch_that_waits_past_the_statement_timeout_can_be_sent_again(
     ]
     data, errors = await answer(api, PUBLISH, {"events": [event]}, token)
     assert (errors, data["publishEvents"]["accepted"]) == ([], 1)
+
+
+@pytest.fixture
+async def plain_client(
+    test_settings: Settings, writable_url: str, sql_counter: SqlCounter
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the same database with every field on strawberry's own resolvers."""
+    from graph.database import source_dsns
+
+    settings = dataclasses.replace(test_settings, database_url=writable_url, execution="resolvers")
+    async with served(settings, source_dsns(settings, writable_url), sql_counter) as client:
+        yield client
+
+
+STORED = """
+SELECT event_type, event_classifier_code, event_datetime, event_created_datetime,
+       equipment_event_type_code, equipment_reference, iso_equipment_code, empty_indicator_code,
+       transport_document_reference, carrier_booking_reference, carrier_scac, port_call_id,
+       vessel_imo, mode_of_transport, unlocode, facility_smdg_code, publisher_code, extra::text
+FROM cargo.event WHERE event_id = ANY($1::uuid[]) ORDER BY event_datetime, event_id
+"""
+
+
+def renumbered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**e, "eventID": str(uuid.uuid4())} for e in events]
+
+
+async def test_the_coerced_resolver_publishes_as_strawberrys_own_does(
+    writable_client: httpx.AsyncClient,
+    plain_client: httpx.AsyncClient,
+    tokens: Tokens,
+    visit: Visit,
+    writable_url: str,
+) -> None:
+    """The compiled schema's publishEvents reads graphql-core's values as they are; the plain
+    one converts them to EventInput and back. Same batches, new eventIDs: same outcomes,
+    same rows, and the same rows again through DCSA REST."""
+    token = tokens.mint("MSCU", "events:write")
+    full = adapted(visit, eventDateTime="2026-03-02T07:41:00-08:00")
+    sparse = equipment_event(visit, "AVPU", "EST")
+    bad = {**equipment_event(visit, "GTOT", "EST"), "equipmentReference": "MSCU1234567"}
+    for batch in ([full, sparse], [full, bad]):
+        fast_batch, plain_batch, rest_batch = (
+            renumbered(batch),
+            renumbered(batch),
+            renumbered(batch),
+        )
+        fast = await answer(Api(writable_client), PUBLISH, {"events": fast_batch}, token)
+        plain = await answer(Api(plain_client), PUBLISH, {"events": plain_batch}, token)
+        rest = await writable_client.post(
+            "/dcsa/tnt/v2/events", json=rest_batch, headers={"Authorization": f"Bearer {token}"}
+        )
+        for results in (fast[0]["publishEvents"]["results"], plain[0]["publishEvents"]["results"]):
+            for result in results:
+                result.pop("eventID")
+        assert fast == plain
+        assert rest.json()["stored"] is fast[0]["publishEvents"]["stored"]
+        connection = await asyncpg.connect(writable_url)
+        try:
+            rows = [
+                [
+                    tuple(r)
+                    for r in await connection.fetch(STORED, [uuid.UUID(e["eventID"]) for e in b])
+                ]
+                for b in (fast_batch, plain_batch, rest_batch)
+            ]
+        finally:
+            await connection.close()
+        assert rows[0] == rows[1] == rows[2]
+        assert len(rows[0]) == (2 if batch[1] is sparse else 0)
