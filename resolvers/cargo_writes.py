@@ -247,8 +247,8 @@ WHERE cv.id = ANY($1::bigint[]) ORDER BY cv.id FOR UPDATE
 # A visit's state from its actual, unretracted equipment events (as the demo derives it), in
 # one pass over the box's events: status after the latest one with a meaning for its
 # direction ($2: direction -> code -> status, '' for none yet), available once AVPU happened
-# while in the yard, last free day from the discharge. A visit whose state stays as it was
-# is not written.
+# while in the yard and no hold stands, last free day from the discharge. A visit whose state
+# stays as it was is not written.
 UPDATE_VISIT_STATE = """
 WITH actual AS (
     SELECT cv.id, cv.direction, ev.last_code, ev.discharged, ev.avpu
@@ -271,19 +271,25 @@ WITH actual AS (
     SELECT a.id,
            ($2::jsonb -> a.direction) ->> coalesce(a.last_code, '') AS status,
            (a.discharged AT TIME ZONE 'UTC')::date + $3::int AS last_free_day,
-           a.direction, a.avpu
+           a.direction, a.avpu,
+           EXISTS (SELECT 1 FROM cargo.hold h
+                   WHERE h.container_visit_id = a.id AND h.released_at IS NULL) AS held
     FROM actual a
+), next AS (
+    SELECT s.id, s.status, s.last_free_day,
+           s.direction = 'IMPORT' AND s.avpu AND s.status = 'IN_YARD' AND NOT s.held
+               AS available_for_pickup
+    FROM state s
 )
 UPDATE cargo.container_visit cv
-SET status = s.status,
-    available_for_pickup = s.direction = 'IMPORT' AND s.avpu AND s.status = 'IN_YARD',
-    last_free_day = s.last_free_day,
+SET status = n.status,
+    available_for_pickup = n.available_for_pickup,
+    last_free_day = n.last_free_day,
     updated_at = now()
-FROM state s
-WHERE cv.id = s.id
+FROM next n
+WHERE cv.id = n.id
   AND (cv.status, cv.available_for_pickup, cv.last_free_day)
-      IS DISTINCT FROM (s.status, s.direction = 'IMPORT' AND s.avpu AND s.status = 'IN_YARD',
-                        s.last_free_day)
+      IS DISTINCT FROM (n.status, n.available_for_pickup, n.last_free_day)
 """
 STATUS_AFTER = json.dumps(
     {

@@ -22,7 +22,17 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema import cargo, community, events, gate, insights, publishing, security, vessel
+from schema import (
+    cargo,
+    community,
+    events,
+    gate,
+    holds,
+    insights,
+    publishing,
+    security,
+    vessel,
+)
 from schema.compiled.executor import compiled_executor
 from schema.compiled.planner import Rules
 from schema.cost import PageBudget
@@ -32,7 +42,7 @@ from schema.permissions import Requirement, install_field_rules, protect, type_r
 from schema.scopes import Scope
 
 DOMAINS = (vessel, cargo, events, gate, security, insights, community)
-PUBLISHERS = (publishing,)
+PUBLISHERS = (publishing, holds)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000

@@ -14,6 +14,7 @@ class Scope(StrEnum):
     CARGO_COMMERCIAL = "cargo:commercial"
     CARGO_CUSTOMS = "cargo:customs"
     EVENTS_WRITE = "events:write"
+    HOLDS_WRITE = "holds:write"
     GATE_READ = "gate:read"
     GATE_WRITE = "gate:write"
     SECURITY_READ = "security:read"
@@ -28,13 +29,14 @@ class Scope(StrEnum):
 # truckers never commodity, parties or hold remarks; only the port authority the audit trail.
 _COMMERCIAL = frozenset({Scope.CARGO_COMMERCIAL.value, Scope.CARGO_CUSTOMS.value})
 _AUDIT = frozenset({Scope.AUDIT_READ.value})
+_HOLDS = frozenset({Scope.HOLDS_WRITE.value})
 WITHHELD: dict[Kind, frozenset[str]] = {
-    Kind.TRUCKER: _COMMERCIAL | _AUDIT,
+    Kind.TRUCKER: _COMMERCIAL | _AUDIT | _HOLDS,
     Kind.CARRIER: frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
-    Kind.BCO: frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
+    Kind.BCO: frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT | _HOLDS,
     Kind.TERMINAL: frozenset({Scope.CARGO_CUSTOMS.value}) | _AUDIT,
-    Kind.OTHER_PORT: _COMMERCIAL | _AUDIT | {Scope.GATE_READ.value},
-    Kind.CSOC: _AUDIT,
+    Kind.OTHER_PORT: _COMMERCIAL | _AUDIT | _HOLDS | {Scope.GATE_READ.value},
+    Kind.CSOC: _AUDIT | _HOLDS,
     Kind.CUSTOMS: _AUDIT,
     Kind.PORT_AUTHORITY: frozenset(),
 }

@@ -33,6 +33,7 @@ def test_discover_orders_sources_then_versions() -> None:
         "cargo/0001_cargo.sql",
         "cargo/0002_port_call_terminal_index.sql",
         "cargo/0003_published_events.sql",
+        "cargo/0004_one_open_hold.sql",
         "gate/0001_gate.sql",
         "security/0001_security.sql",
     ]
