@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema import (
+    appointments,
     cargo,
     community,
     events,
@@ -42,7 +43,7 @@ from schema.permissions import Requirement, install_field_rules, protect, type_r
 from schema.scopes import Scope
 
 DOMAINS = (vessel, cargo, events, gate, security, insights, community)
-PUBLISHERS = (publishing, holds)
+PUBLISHERS = (publishing, holds, appointments)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000

@@ -35,6 +35,7 @@ def test_discover_orders_sources_then_versions() -> None:
         "cargo/0003_published_events.sql",
         "cargo/0004_one_open_hold.sql",
         "gate/0001_gate.sql",
+        "gate/0002_appointment_slots.sql",
         "security/0001_security.sql",
     ]
 
@@ -97,10 +98,10 @@ async def test_new_migration_is_applied_alone(empty_database: str, tmp_path: Pat
     conn = await _connect(empty_database)
     try:
         await migrate(conn, SOURCES, root)
-        (root / "gate" / "0002_lane_index.sql").write_text(
+        (root / "gate" / "0099_lane_index.sql").write_text(
             "CREATE INDEX gate_transaction_lane_idx ON gate.gate_transaction (lane);\n"
         )
-        assert await migrate(conn, SOURCES, root) == ["gate/0002_lane_index.sql"]
+        assert await migrate(conn, SOURCES, root) == ["gate/0099_lane_index.sql"]
     finally:
         await conn.close()
 

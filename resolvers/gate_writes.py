@@ -1,0 +1,366 @@
+"""Gate writes: truckers book and cancel their own appointments, a place of an hourly slot each.
+
+A slot is a terminal's gate capacity for one hour (gate.appointment_slot). Its row is made
+on the first booking, counting the live appointments already in that hour against the
+default capacity; a booking then takes a place with one conditional UPDATE, whose row lock
+makes concurrent bookings queue, so a slot never holds more than its capacity. Booking is
+idempotent by the trucker's own `appointmentReference`. Each write is one transaction on
+the gate source, with its audit row.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+
+from resolvers import identifiers
+from resolvers.cargo_writes import Outcome, Refusal
+from resolvers.community import AuditRecord, insert_audit_events
+from resolvers.gate import APPOINTMENT_COLUMNS
+from resolvers.principal import OrganizationKind, Principal
+from resolvers.sources import Connection, SourcePools
+
+DEFAULT_SLOT_CAPACITY = 40  # appointments per terminal and hour until a terminal says otherwise
+SLOT = datetime.timedelta(hours=1)
+BOOKING_HORIZON = datetime.timedelta(days=30)
+MOVE_TYPES = ("IMPORT_PICKUP", "EXPORT_DROPOFF", "EMPTY_RETURN", "EMPTY_PICKUP")
+# The visit a move serves (resolvers.gate.MOVE_DIRECTION); an empty pickup names no box yet.
+MOVE_DIRECTIONS = {"IMPORT_PICKUP": "IMPORT", "EMPTY_RETURN": "IMPORT", "EXPORT_DROPOFF": "EXPORT"}
+REFERENCE = re.compile(r"[A-Z0-9-]{4,35}")
+PLATE = re.compile(r"[A-Z0-9 -]{2,15}")
+NOT_YOURS = "names nothing you may book or cancel"
+
+SELECT_TERMINAL = "SELECT 1 FROM vessel.terminal WHERE unlocode = $1 AND smdg_code = $2"
+SELECT_VISIT = """
+SELECT 1 FROM cargo.container_visit cv
+WHERE cv.equipment_reference = $1 AND cv.unlocode = $2 AND cv.smdg_code = $3
+  AND cv.direction = $4
+LIMIT 1
+"""
+SELECT_BY_REFERENCE = f"""
+SELECT {APPOINTMENT_COLUMNS}, g.slot_start FROM gate.appointment AS g
+WHERE g.appointment_reference = $1
+"""
+ENSURE_SLOT = """
+INSERT INTO gate.appointment_slot (unlocode, smdg_code, slot_start, capacity, booked)
+SELECT $1, $2, $3, $4, count(*) FROM gate.appointment a
+WHERE a.unlocode = $1 AND a.smdg_code = $2 AND a.status IN ('SCHEDULED', 'ARRIVED')
+  AND a.window_start >= $3::timestamptz AND a.window_start < $3::timestamptz + interval '1 hour'
+ON CONFLICT (unlocode, smdg_code, slot_start) DO NOTHING
+"""
+TAKE_PLACE = """
+UPDATE gate.appointment_slot s SET booked = s.booked + 1
+WHERE s.unlocode = $1 AND s.smdg_code = $2 AND s.slot_start = $3 AND s.booked < s.capacity
+RETURNING s.capacity - s.booked AS places_left
+"""
+GIVE_PLACE_BACK = """
+UPDATE gate.appointment_slot s SET booked = s.booked - 1
+WHERE s.unlocode = $1 AND s.smdg_code = $2 AND s.slot_start = $3 AND s.booked > 0
+"""
+INSERT_APPOINTMENT = f"""
+INSERT INTO gate.appointment AS g
+    (appointment_reference, trucker_scac, unlocode, smdg_code, equipment_reference, move_type,
+     window_start, window_end, status, truck_license_plate, created_at, slot_start)
+VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $7::timestamptz + interval '1 hour',
+        'SCHEDULED', $8, now(), $7::timestamptz)
+RETURNING {APPOINTMENT_COLUMNS}, g.slot_start
+"""
+CANCEL = f"""
+UPDATE gate.appointment AS g SET status = 'CANCELLED'
+WHERE g.appointment_reference = $1 AND g.trucker_scac = $2 AND g.status = 'SCHEDULED'
+RETURNING {APPOINTMENT_COLUMNS}, g.slot_start
+"""
+
+
+class InvalidAppointment(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """An appointment to book, validated at the edge."""
+
+    unlocode: str
+    smdg_code: str
+    slot_start: datetime.datetime
+    move_type: str
+    container_number: str | None
+    truck_license_plate: str | None
+    reference: str
+
+    def same_as(self, row: asyncpg.Record, trucker: str) -> bool:
+        """Whether a stored appointment is this booking (a retry)."""
+        return (
+            row["trucker_scac"],
+            row["unlocode"],
+            row["smdg_code"],
+            row["window_start"],
+            row["move_type"],
+            row["equipment_reference"],
+        ) == (
+            trucker,
+            self.unlocode,
+            self.smdg_code,
+            self.slot_start,
+            self.move_type,
+            self.container_number,
+        )
+
+
+def slot_start(value: datetime.datetime, now: datetime.datetime) -> datetime.datetime:
+    if value.tzinfo is None:
+        raise InvalidAppointment("slotStart", "needs a UTC offset")
+    if (value.minute, value.second, value.microsecond) != (0, 0, 0) or value.utcoffset() is None:
+        raise InvalidAppointment("slotStart", "slots start on the hour")
+    if not now <= value <= now + BOOKING_HORIZON:
+        raise InvalidAppointment("slotStart", "must be within the next 30 days")
+    return value.astimezone(datetime.UTC)
+
+
+def checked(pattern: re.Pattern[str], value: str | None, field: str, what: str) -> str | None:
+    if value is None:
+        return None
+    if pattern.fullmatch(value) is None:
+        raise InvalidAppointment(field, f"{value[:40]!r} is not {what}")
+    return value
+
+
+def container(move_type: str, number: str | None) -> str | None:
+    if number is None:
+        if move_type in MOVE_DIRECTIONS:
+            raise InvalidAppointment("containerNumber", f"is required for {move_type}")
+        return None
+    try:
+        return identifiers.container_number(number, "containerNumber")
+    except identifiers.IdentifierError as error:
+        raise InvalidAppointment(error.field, error.message) from None
+
+
+def booking(
+    terminal: tuple[str, str],
+    start: datetime.datetime,
+    move_type: str,
+    number: str | None,
+    plate: str | None,
+    reference: str | None,
+    now: datetime.datetime,
+) -> Booking:
+    """A booking from its fields; InvalidAppointment names the one at fault."""
+    if move_type not in MOVE_TYPES:
+        raise InvalidAppointment("moveType", f"one of {', '.join(MOVE_TYPES)}")
+    return Booking(
+        unlocode=terminal[0],
+        smdg_code=terminal[1],
+        slot_start=slot_start(start, now),
+        move_type=move_type,
+        container_number=container(move_type, number),
+        truck_license_plate=checked(PLATE, plate, "truckLicensePlate", "a licence plate"),
+        reference=checked(REFERENCE, reference, "appointmentReference", "a reference")
+        or f"HG-{uuid.uuid4().hex[:12].upper()}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentWrite:
+    outcome: Outcome
+    appointment: asyncpg.Record | None
+    code: Refusal | None = None
+    field: str | None = None
+    reason: str | None = None
+
+
+def refused(code: Refusal, field: str, reason: str = NOT_YOURS) -> AppointmentWrite:
+    return AppointmentWrite(Outcome.REJECTED, None, code, field, reason)
+
+
+def trucker(principal: Principal) -> str | None:
+    """A trucker books and cancels its own appointments: its SCAC; nobody else's."""
+    if principal.kind is OrganizationKind.TRUCKER and principal.scac:
+        return principal.scac
+    return None
+
+
+async def served_visit(pools: SourcePools, request: Booking) -> bool:
+    """Whether the box has a visit at that terminal the move serves (cargo source)."""
+    direction = MOVE_DIRECTIONS.get(request.move_type)
+    if direction is None or request.container_number is None:
+        return True
+    found = await pools["cargo"].fetchval(
+        SELECT_VISIT, request.container_number, request.unlocode, request.smdg_code, direction
+    )
+    return found is not None
+
+
+async def prerequisites(pools: SourcePools, request: Booking) -> AppointmentWrite | None:
+    """What the gate source cannot check itself: the terminal and the box exist."""
+    known = await pools["vessel"].fetchval(SELECT_TERMINAL, request.unlocode, request.smdg_code)
+    if known is None:
+        return refused(Refusal.NOT_FOUND, "terminal")
+    if not await served_visit(pools, request):
+        return refused(Refusal.NOT_FOUND, "containerNumber")
+    return None
+
+
+async def book_in(connection: Connection, request: Booking, scac: str) -> AppointmentWrite:
+    stored = await connection.fetchrow(SELECT_BY_REFERENCE, request.reference)
+    if stored is not None:
+        if request.same_as(stored, scac):
+            return AppointmentWrite(Outcome.DUPLICATE, stored)
+        return refused(Refusal.CONFLICT, "appointmentReference", "this reference is taken")
+    slot = (request.unlocode, request.smdg_code, request.slot_start)
+    await connection.execute(ENSURE_SLOT, *slot, DEFAULT_SLOT_CAPACITY)
+    if await connection.fetchrow(TAKE_PLACE, *slot) is None:
+        return refused(Refusal.CONFLICT, "slotStart", "the slot is full")
+    row = await connection.fetchrow(
+        INSERT_APPOINTMENT,
+        request.reference,
+        scac,
+        request.unlocode,
+        request.smdg_code,
+        request.container_number,
+        request.move_type,
+        request.slot_start,
+        request.truck_license_plate,
+    )
+    return AppointmentWrite(Outcome.ACCEPTED, row)
+
+
+async def cancel_in(connection: Connection, reference: str, scac: str) -> AppointmentWrite:
+    row = await connection.fetchrow(CANCEL, reference, scac)
+    if row is not None:
+        if row["slot_start"] is not None:
+            await connection.execute(
+                GIVE_PLACE_BACK, row["unlocode"], row["smdg_code"], row["slot_start"]
+            )
+        return AppointmentWrite(Outcome.ACCEPTED, row)
+    stored = await connection.fetchrow(SELECT_BY_REFERENCE, reference)
+    mine = stored is not None and stored["trucker_scac"] == scac
+    if mine and stored is not None and stored["status"] == "CANCELLED":
+        return AppointmentWrite(Outcome.DUPLICATE, stored)
+    if mine:
+        return refused(
+            Refusal.CONFLICT, "appointmentReference", "only a SCHEDULED one is cancelled"
+        )
+    return refused(Refusal.NOT_FOUND, "appointmentReference")
+
+
+def audit_record(
+    principal: Principal, operation: str, mutation: str, reference: str, done: AppointmentWrite
+) -> AuditRecord:
+    writes = {
+        "mutation": mutation,
+        "outcome": done.outcome.value,
+        "appointmentReference": reference,
+        "code": None if done.code is None else done.code.value,
+    }
+    denied = done.code is Refusal.NOT_FOUND
+    return AuditRecord(
+        occurred_at=datetime.datetime.now(datetime.UTC),
+        organization_code=principal.organization_code,
+        subject=principal.subject,
+        operation_name=operation,
+        fields=[f"Mutation.{mutation}"],
+        rows_counted=1 if done.outcome is Outcome.ACCEPTED else 0,
+        denials=json.dumps({f"Mutation.{mutation}": 1} if denied else {}),
+        writes=json.dumps(writes, separators=(",", ":")),
+    )
+
+
+class Rollback(Exception):
+    """Leaves the transaction with nothing written: the write was refused."""
+
+    def __init__(self, done: AppointmentWrite) -> None:
+        super().__init__(done.reason)
+        self.done = done
+
+
+Act = Callable[[Connection], Awaitable[AppointmentWrite]]
+
+
+async def write(
+    pools: SourcePools,
+    principal: Principal,
+    mutation: str,
+    reference: str,
+    act: Act,
+    *,
+    operation: str,
+    audit: Callable[[AuditRecord], None],
+) -> AppointmentWrite:
+    """`act` in one transaction of the gate source, with its audit row (a refused one's
+    after the rollback)."""
+    in_place = pools.alongside("gate", "community")
+    async with pools["gate"].acquire() as connection:
+        try:
+            async with connection.transaction():
+                done = await act(connection)
+                if done.outcome is Outcome.REJECTED:
+                    raise Rollback(done)
+                record = audit_record(principal, operation, mutation, reference, done)
+                if in_place:
+                    await insert_audit_events(connection, [record])
+        except Rollback as rolled_back:
+            done = rolled_back.done
+            record = audit_record(principal, operation, mutation, reference, done)
+            if in_place:
+                await insert_audit_events(connection, [record])
+    if not in_place:
+        audit(record)
+    return done
+
+
+async def book_appointment(
+    pools: SourcePools,
+    principal: Principal,
+    request: Booking,
+    *,
+    operation: str,
+    audit: Callable[[AuditRecord], None],
+) -> AppointmentWrite:
+    """Book a place of the slot for the calling trucker."""
+    scac = trucker(principal)
+    failed = refused(Refusal.NOT_FOUND, "terminal") if scac is None else None
+    failed = failed or await prerequisites(pools, request)
+
+    async def act(connection: Connection) -> AppointmentWrite:
+        return failed or await book_in(connection, request, scac or "")
+
+    return await write(
+        pools,
+        principal,
+        "bookAppointment",
+        request.reference,
+        act,
+        operation=operation,
+        audit=audit,
+    )
+
+
+async def cancel_appointment(
+    pools: SourcePools,
+    principal: Principal,
+    reference: str,
+    *,
+    operation: str,
+    audit: Callable[[AuditRecord], None],
+) -> AppointmentWrite:
+    """Cancel the calling trucker's scheduled appointment; its place goes back to the slot."""
+    scac = trucker(principal)
+
+    async def act(connection: Connection) -> AppointmentWrite:
+        if scac is None:
+            return refused(Refusal.NOT_FOUND, "appointmentReference")
+        return await cancel_in(connection, reference, scac)
+
+    return await write(
+        pools, principal, "cancelAppointment", reference, act, operation=operation, audit=audit
+    )

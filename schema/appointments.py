@@ -1,0 +1,167 @@
+"""Truck appointments: `bookAppointment` and `cancelAppointment` (resolvers.gate_writes)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+import asyncpg
+import strawberry
+
+from resolvers import identifiers
+from resolvers.gate_writes import (
+    AppointmentWrite,
+    InvalidAppointment,
+    book_appointment,
+    booking,
+    cancel_appointment,
+)
+from schema.context import Info
+from schema.gate import Appointment, GateMoveType
+from schema.permissions import scopes
+from schema.publishing import busy
+from schema.scopes import Scope
+from schema.vessel import TerminalKeyInput
+from schema.writes import WriteOutcome, WriteRefusal
+
+GATE_WRITE = scopes(Scope.GATE_WRITE)
+
+
+@strawberry.input(description="A place of a terminal's hourly appointment slot to book.")
+class BookAppointmentInput:
+    terminal: TerminalKeyInput = strawberry.field(description="The terminal.")
+    slot_start: datetime.datetime = strawberry.field(
+        description="Start of the hour booked (on the hour, with offset, within 30 days)."
+    )
+    move_type: GateMoveType = strawberry.field(description="What the truck comes to do.")
+    container_number: str | None = strawberry.field(
+        default=None,
+        description="ISO 6346 number of the box (required except for an empty pickup); it "
+        "must have a visit at the terminal that the move serves.",
+    )
+    truck_license_plate: str | None = strawberry.field(
+        default=None, description="Plate of the truck."
+    )
+    appointment_reference: str | None = strawberry.field(
+        default=None,
+        description="Your own reference (4 to 35 capitals, digits or -): booking again with "
+        "it is a DUPLICATE, not a second place. Generated when omitted.",
+    )
+
+
+@strawberry.input(description="An appointment of yours to cancel.")
+class CancelAppointmentInput:
+    appointment_reference: str = strawberry.field(description="Its reference.")
+
+
+@strawberry.type(description="What an appointment write did.")
+class AppointmentPayload:
+    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
+    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
+    field: str | None = strawberry.field(description="The input field at fault.")
+    reason: str | None = strawberry.field(description="What is wrong with it.")
+    appointment: Appointment | None = strawberry.field(
+        description="The appointment booked, cancelled, or stored before (a duplicate)."
+    )
+
+    @classmethod
+    def of(cls, done: AppointmentWrite) -> AppointmentPayload:
+        return cls(
+            outcome=WriteOutcome(done.outcome.value),
+            code=None if done.code is None else WriteRefusal(done.code.value),
+            field=done.field,
+            reason=done.reason,
+            appointment=None
+            if done.appointment is None
+            else Appointment.from_row(done.appointment),
+        )
+
+    @classmethod
+    def invalid(cls, field: str, reason: str) -> AppointmentPayload:
+        return cls(
+            outcome=WriteOutcome.REJECTED,
+            code=WriteRefusal.INVALID,
+            field=field,
+            reason=reason,
+            appointment=None,
+        )
+
+
+def terminal_key(info: Info, terminal: TerminalKeyInput) -> tuple[str, str]:
+    port = terminal.unlocode if terminal.unlocode is not None else info.context.port_locode
+    try:
+        return identifiers.smdg_terminal_code(
+            terminal.smdg_code,
+            port,
+            field="terminal.smdgCode",
+            unlocode_field="terminal.unlocode",
+        )
+    except identifiers.IdentifierError as error:
+        raise InvalidAppointment(error.field, error.message) from None
+
+
+@strawberry.type
+class AppointmentMutation:
+    @strawberry.federation.mutation(
+        description="Book a place of a terminal's hourly slot for your truck (truckers, for "
+        "themselves). A full slot is refused (CONFLICT on slotStart); concurrent bookings "
+        "never exceed the slot's capacity. Needs `gate:write`.",
+        requires_scopes=GATE_WRITE,
+    )
+    async def book_appointment(
+        self,
+        info: Info,
+        input: Annotated[BookAppointmentInput, strawberry.argument(description="The booking.")],
+    ) -> AppointmentPayload | None:
+        context = info.context
+        try:
+            request = booking(
+                terminal_key(info, input.terminal),
+                input.slot_start,
+                input.move_type.name,
+                input.container_number,
+                input.truck_license_plate,
+                input.appointment_reference,
+                datetime.datetime.now(datetime.UTC),
+            )
+            done = await book_appointment(
+                context.pools,
+                context.principal,
+                request,
+                operation=context.operation_name or "bookAppointment",
+                audit=context.audit,
+            )
+        except InvalidAppointment as error:
+            return AppointmentPayload.invalid(error.field, error.reason)
+        except asyncpg.QueryCanceledError:
+            raise busy() from None
+        return AppointmentPayload.of(done)
+
+    @strawberry.federation.mutation(
+        description="Cancel one of your scheduled appointments; its place goes back to the "
+        "slot. Needs `gate:write`.",
+        requires_scopes=GATE_WRITE,
+    )
+    async def cancel_appointment(
+        self,
+        info: Info,
+        input: Annotated[
+            CancelAppointmentInput, strawberry.argument(description="The appointment.")
+        ],
+    ) -> AppointmentPayload | None:
+        context = info.context
+        try:
+            done = await cancel_appointment(
+                context.pools,
+                context.principal,
+                input.appointment_reference[:64],
+                operation=context.operation_name or "cancelAppointment",
+                audit=context.audit,
+            )
+        except asyncpg.QueryCanceledError:
+            raise busy() from None
+        return AppointmentPayload.of(done)
+
+
+mutations: list[type] = [AppointmentMutation]
+types: list[type] = []

@@ -1,0 +1,112 @@
+"""`bookAppointment` and `cancelAppointment` over HTTP: a trucker books a pickup and then
+sees the box; the slot's place comes back on cancelling."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+import httpx
+
+from tests.conftest import Api, Tokens
+from tests.helpers import UNAUTHORIZED, answer, refused
+
+BOOK = """
+mutation Book($input: BookAppointmentInput!) {
+  bookAppointment(input: $input) {
+    outcome code field reason
+    appointment { reference truckerScac smdgCode equipmentReference moveType status windowStart }
+  }
+}
+"""
+CANCEL = """
+mutation Cancel($input: CancelAppointmentInput!) {
+  cancelAppointment(input: $input) { outcome appointment { reference status } }
+}
+"""
+CONTAINER = "query ($n: String!) { container(number: $n) { number availableForPickup } }"
+UNSEEN_IMPORT = """
+SELECT cv.equipment_reference, cv.unlocode, cv.smdg_code FROM cargo.container_visit cv
+WHERE cv.direction = 'IMPORT' AND cv.available_for_pickup
+  AND NOT EXISTS (SELECT 1 FROM gate.appointment a
+                  WHERE a.equipment_reference = cv.equipment_reference)
+  AND NOT EXISTS (SELECT 1 FROM cargo.container_visit l
+                  WHERE l.equipment_reference = cv.equipment_reference
+                    AND (l.updated_at, l.id) > (cv.updated_at, cv.id))
+ORDER BY cv.equipment_reference LIMIT 1
+"""
+
+
+async def test_a_trucker_books_a_pickup_sees_the_box_and_cancels(
+    writable_client: httpx.AsyncClient, tokens: Tokens, writable_url: str
+) -> None:
+    connection = await asyncpg.connect(writable_url)
+    try:
+        box = await connection.fetchrow(UNSEEN_IMPORT)
+    finally:
+        await connection.close()
+    assert box is not None
+    api = Api(writable_client)
+    token = tokens.mint("BYLC", "cargo:read", "gate:read", "gate:write")
+    number = box["equipment_reference"]
+    assert (await api.data(CONTAINER, {"n": number}, token)) == {"container": None}
+    start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    booking = {
+        "terminal": {"unlocode": box["unlocode"], "smdgCode": box["smdg_code"]},
+        "slotStart": start.isoformat(),
+        "moveType": "IMPORT_PICKUP",
+        "containerNumber": number,
+        "appointmentReference": "BYLC-TEST-1",
+    }
+    data = await api.data(BOOK, {"input": booking}, token)
+    assert data == {
+        "bookAppointment": {
+            "outcome": "ACCEPTED",
+            "code": None,
+            "field": None,
+            "reason": None,
+            "appointment": {
+                "reference": "BYLC-TEST-1",
+                "truckerScac": "BYLC",
+                "smdgCode": box["smdg_code"],
+                "equipmentReference": number,
+                "moveType": "IMPORT_PICKUP",
+                "status": "SCHEDULED",
+                "windowStart": start.isoformat(),
+            },
+        }
+    }
+    seen = await api.data(CONTAINER, {"n": number}, token)
+    assert seen == {"container": {"number": number, "availableForPickup": True}}
+    cancelled = await api.data(CANCEL, {"input": {"appointmentReference": "BYLC-TEST-1"}}, token)
+    assert cancelled == {
+        "cancelAppointment": {
+            "outcome": "ACCEPTED",
+            "appointment": {"reference": "BYLC-TEST-1", "status": "CANCELLED"},
+        }
+    }
+    assert (await api.data(CONTAINER, {"n": number}, token)) == {"container": None}
+
+
+async def test_booking_needs_gate_write_and_a_well_formed_slot(
+    writable_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    api = Api(writable_client)
+    booking = {
+        "terminal": {"smdgCode": "APMT"},
+        "slotStart": "2030-01-01T09:30:00+00:00",
+        "moveType": "EMPTY_PICKUP",
+    }
+    data, errors = await answer(api, BOOK, {"input": booking}, tokens.mint("BYLC", "gate:read"))
+    assert data == {"bookAppointment": None}
+    refused(errors, UNAUTHORIZED, ["bookAppointment"])
+    data = await api.data(BOOK, {"input": booking}, tokens.mint("BYLC", "gate:write"))
+    assert data["bookAppointment"] == {
+        "outcome": "REJECTED",
+        "code": "INVALID",
+        "field": "slotStart",
+        "reason": "slots start on the hour",
+        "appointment": None,
+    }
