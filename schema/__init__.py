@@ -32,6 +32,7 @@ from schema import (
     insights,
     publishing,
     security,
+    timestamps,
     vessel,
 )
 from schema.compiled.executor import compiled_executor
@@ -43,7 +44,7 @@ from schema.permissions import Requirement, install_field_rules, protect, type_r
 from schema.scopes import Scope
 
 DOMAINS = (vessel, cargo, events, gate, security, insights, community)
-PUBLISHERS = (publishing, holds, appointments)
+PUBLISHERS = (publishing, timestamps, holds, appointments)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000

@@ -1,0 +1,161 @@
+"""JIT 2.0 port call timestamps: `publishPortCallTimestamp` (resolvers.vessel_writes)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+import asyncpg
+import strawberry
+
+from resolvers import identifiers
+from resolvers.vessel_writes import (
+    MAX_REMARK,
+    InvalidTimestamp,
+    TimestampRequest,
+    TimestampWrite,
+    a_uuid,
+    checked_text,
+    maybe_uuid,
+    publish_timestamp,
+    when,
+)
+from schema.context import Info
+from schema.permissions import scopes
+from schema.publishing import busy
+from schema.scopes import Scope
+from schema.vessel import (
+    PortCallEventType,
+    PortCallServiceType,
+    TerminalKeyInput,
+    Timestamp,
+    TimestampClassifier,
+)
+from schema.writes import WriteOutcome, WriteRefusal
+
+PORTCALL_WRITE = scopes(Scope.PORTCALL_WRITE)
+
+
+@strawberry.input(description="A DCSA JIT 2.0 timestamp of a port call service.")
+class PortCallTimestampInput:
+    timestamp_id: str = strawberry.field(
+        name="timestampID",
+        description="The timestamp's UUID, made by its publisher: publishing is idempotent by it.",
+    )
+    port_call_id: str = strawberry.field(
+        name="portCallID", description="The port call (PortCall.portCallId)."
+    )
+    terminal: TerminalKeyInput | None = strawberry.field(
+        default=None, description="The terminal call's terminal (needed when there are several)."
+    )
+    port_call_service_type_code: PortCallServiceType = strawberry.field(
+        description="The service timed (BERTH, CARGO_OPERATIONS, PILOTAGE, ...)."
+    )
+    port_call_service_event_type_code: PortCallEventType = strawberry.field(
+        description="What the time is of: ARRI, DEPA, STRT or CMPL."
+    )
+    classifier_code: TimestampClassifier = strawberry.field(description="EST, REQ, PLN or ACT.")
+    date_time: datetime.datetime = strawberry.field(description="The time, with offset.")
+    reply_to_timestamp_id: str | None = strawberry.field(
+        name="replyToTimestampID",
+        default=None,
+        description="The timestamp this one answers; it must belong to the same port call.",
+    )
+    delay_reason_code: str | None = strawberry.field(
+        default=None, description="SMDG delay reason code (at most 3 characters)."
+    )
+    remark: str | None = strawberry.field(
+        default=None, description="Free text (at most 500 characters)."
+    )
+
+
+@strawberry.type(description="What a timestamp write did.")
+class PortCallTimestampPayload:
+    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
+    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
+    field: str | None = strawberry.field(description="The input field at fault.")
+    reason: str | None = strawberry.field(description="What is wrong with it.")
+    timestamp: Timestamp | None = strawberry.field(
+        description="The timestamp stored (before, for a duplicate)."
+    )
+
+    @classmethod
+    def of(cls, done: TimestampWrite) -> PortCallTimestampPayload:
+        return cls(
+            outcome=WriteOutcome(done.outcome.value),
+            code=None if done.code is None else WriteRefusal(done.code.value),
+            field=done.field,
+            reason=done.reason,
+            timestamp=None if done.timestamp is None else Timestamp.from_row(done.timestamp),
+        )
+
+    @classmethod
+    def invalid(cls, field: str, reason: str) -> PortCallTimestampPayload:
+        return cls(
+            outcome=WriteOutcome.REJECTED,
+            code=WriteRefusal.INVALID,
+            field=field,
+            reason=reason,
+            timestamp=None,
+        )
+
+
+def terminal_of(info: Info, terminal: TerminalKeyInput | None) -> tuple[str, str] | None:
+    if terminal is None:
+        return None
+    port = terminal.unlocode if terminal.unlocode is not None else info.context.port_locode
+    try:
+        return identifiers.smdg_terminal_code(
+            terminal.smdg_code, port, field="terminal.smdgCode", unlocode_field="terminal.unlocode"
+        )
+    except identifiers.IdentifierError as error:
+        raise InvalidTimestamp(error.field, error.message) from None
+
+
+def request_of(info: Info, given: PortCallTimestampInput) -> TimestampRequest:
+    return TimestampRequest(
+        timestamp_id=a_uuid(given.timestamp_id, "timestampID"),
+        port_call_id=a_uuid(given.port_call_id, "portCallID"),
+        terminal=terminal_of(info, given.terminal),
+        service_type=given.port_call_service_type_code.name,
+        event_type=given.port_call_service_event_type_code.name,
+        classifier=given.classifier_code.name,
+        event_datetime=when(given.date_time),
+        reply_to=maybe_uuid(given.reply_to_timestamp_id, "replyToTimestampID"),
+        delay_reason_code=checked_text(given.delay_reason_code, "delayReasonCode", 3),
+        remark=checked_text(given.remark, "remark", MAX_REMARK),
+    )
+
+
+@strawberry.type
+class TimestampMutation:
+    @strawberry.federation.mutation(
+        description="Publish a DCSA JIT 2.0 timestamp of a port call service: the carrier of "
+        "the call, the terminal called at, or the port authority. Idempotent by timestampID; "
+        "an actual berth arrival or departure sets the call's actual times. Needs "
+        "`portcall:write`.",
+        requires_scopes=PORTCALL_WRITE,
+    )
+    async def publish_port_call_timestamp(
+        self,
+        info: Info,
+        input: Annotated[PortCallTimestampInput, strawberry.argument(description="The timestamp.")],
+    ) -> PortCallTimestampPayload | None:
+        context = info.context
+        try:
+            done = await publish_timestamp(
+                context.pools,
+                context.principal,
+                request_of(info, input),
+                operation=context.operation_name or "publishPortCallTimestamp",
+                audit=context.audit,
+            )
+        except InvalidTimestamp as error:
+            return PortCallTimestampPayload.invalid(error.field, error.reason)
+        except asyncpg.QueryCanceledError:
+            raise busy() from None
+        return PortCallTimestampPayload.of(done)
+
+
+mutations: list[type] = [TimestampMutation]
+types: list[type] = []
