@@ -22,7 +22,7 @@ import asyncpg
 from resolvers import identifiers
 from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.community import AuditRecord, insert_audit_events
-from resolvers.gate import APPOINTMENT_COLUMNS
+from resolvers.gate import APPOINTMENT_COLUMNS, TRANSACTION_COLUMNS
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.sources import Connection, SourcePools
 
@@ -170,16 +170,18 @@ def booking(
 
 
 @dataclass(frozen=True, slots=True)
-class AppointmentWrite:
+class GateWrite:
+    """What a gate write did: the appointment or gate move as stored, or why it was refused."""
+
     outcome: Outcome
-    appointment: asyncpg.Record | None
+    row: asyncpg.Record | None
     code: Refusal | None = None
     field: str | None = None
     reason: str | None = None
 
 
-def refused(code: Refusal, field: str, reason: str = NOT_YOURS) -> AppointmentWrite:
-    return AppointmentWrite(Outcome.REJECTED, None, code, field, reason)
+def refused(code: Refusal, field: str, reason: str = NOT_YOURS) -> GateWrite:
+    return GateWrite(Outcome.REJECTED, None, code, field, reason)
 
 
 def trucker(principal: Principal) -> str | None:
@@ -200,7 +202,7 @@ async def served_visit(pools: SourcePools, request: Booking) -> bool:
     return found is not None
 
 
-async def prerequisites(pools: SourcePools, request: Booking) -> AppointmentWrite | None:
+async def prerequisites(pools: SourcePools, request: Booking) -> GateWrite | None:
     """What the gate source cannot check itself: the terminal and the box exist."""
     known = await pools["vessel"].fetchval(SELECT_TERMINAL, request.unlocode, request.smdg_code)
     if known is None:
@@ -210,11 +212,11 @@ async def prerequisites(pools: SourcePools, request: Booking) -> AppointmentWrit
     return None
 
 
-async def book_in(connection: Connection, request: Booking, scac: str) -> AppointmentWrite:
+async def book_in(connection: Connection, request: Booking, scac: str) -> GateWrite:
     stored = await connection.fetchrow(SELECT_BY_REFERENCE, request.reference)
     if stored is not None:
         if request.same_as(stored, scac):
-            return AppointmentWrite(Outcome.DUPLICATE, stored)
+            return GateWrite(Outcome.DUPLICATE, stored)
         return refused(Refusal.CONFLICT, "appointmentReference", "this reference is taken")
     slot = (request.unlocode, request.smdg_code, request.slot_start)
     await connection.execute(ENSURE_SLOT, *slot, DEFAULT_SLOT_CAPACITY)
@@ -231,21 +233,21 @@ async def book_in(connection: Connection, request: Booking, scac: str) -> Appoin
         request.slot_start,
         request.truck_license_plate,
     )
-    return AppointmentWrite(Outcome.ACCEPTED, row)
+    return GateWrite(Outcome.ACCEPTED, row)
 
 
-async def cancel_in(connection: Connection, reference: str, scac: str) -> AppointmentWrite:
+async def cancel_in(connection: Connection, reference: str, scac: str) -> GateWrite:
     row = await connection.fetchrow(CANCEL, reference, scac)
     if row is not None:
         if row["slot_start"] is not None:
             await connection.execute(
                 GIVE_PLACE_BACK, row["unlocode"], row["smdg_code"], row["slot_start"]
             )
-        return AppointmentWrite(Outcome.ACCEPTED, row)
+        return GateWrite(Outcome.ACCEPTED, row)
     stored = await connection.fetchrow(SELECT_BY_REFERENCE, reference)
     mine = stored is not None and stored["trucker_scac"] == scac
     if mine and stored is not None and stored["status"] == "CANCELLED":
-        return AppointmentWrite(Outcome.DUPLICATE, stored)
+        return GateWrite(Outcome.DUPLICATE, stored)
     if mine:
         return refused(
             Refusal.CONFLICT, "appointmentReference", "only a SCHEDULED one is cancelled"
@@ -254,7 +256,7 @@ async def cancel_in(connection: Connection, reference: str, scac: str) -> Appoin
 
 
 def audit_record(
-    principal: Principal, operation: str, mutation: str, reference: str, done: AppointmentWrite
+    principal: Principal, operation: str, mutation: str, reference: str, done: GateWrite
 ) -> AuditRecord:
     writes = {
         "mutation": mutation,
@@ -278,12 +280,12 @@ def audit_record(
 class Rollback(Exception):
     """Leaves the transaction with nothing written: the write was refused."""
 
-    def __init__(self, done: AppointmentWrite) -> None:
+    def __init__(self, done: GateWrite) -> None:
         super().__init__(done.reason)
         self.done = done
 
 
-Act = Callable[[Connection], Awaitable[AppointmentWrite]]
+Act = Callable[[Connection], Awaitable[GateWrite]]
 
 
 async def write(
@@ -295,7 +297,7 @@ async def write(
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> AppointmentWrite:
+) -> GateWrite:
     """`act` in one transaction of the gate source, with its audit row (a refused one's
     after the rollback)."""
     in_place = pools.alongside("gate", "community")
@@ -325,13 +327,13 @@ async def book_appointment(
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> AppointmentWrite:
+) -> GateWrite:
     """Book a place of the slot for the calling trucker."""
     scac = trucker(principal)
     failed = refused(Refusal.NOT_FOUND, "terminal") if scac is None else None
     failed = failed or await prerequisites(pools, request)
 
-    async def act(connection: Connection) -> AppointmentWrite:
+    async def act(connection: Connection) -> GateWrite:
         return failed or await book_in(connection, request, scac or "")
 
     return await write(
@@ -352,15 +354,203 @@ async def cancel_appointment(
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> AppointmentWrite:
+) -> GateWrite:
     """Cancel the calling trucker's scheduled appointment; its place goes back to the slot."""
     scac = trucker(principal)
 
-    async def act(connection: Connection) -> AppointmentWrite:
+    async def act(connection: Connection) -> GateWrite:
         if scac is None:
             return refused(Refusal.NOT_FOUND, "appointmentReference")
         return await cancel_in(connection, reference, scac)
 
     return await write(
         pools, principal, "cancelAppointment", reference, act, operation=operation, audit=audit
+    )
+
+
+# --- Gate moves: terminals record them at their gates ---------------------------------------
+
+LANE = re.compile(r"[A-Z0-9 -]{1,10}")
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+SELECT_MOVE = f"""
+SELECT {TRANSACTION_COLUMNS}, g.transaction_reference FROM gate.gate_transaction AS g
+WHERE g.transaction_reference = $1
+FOR UPDATE
+"""
+SELECT_APPOINTMENT_AT = """
+SELECT a.id, a.trucker_scac FROM gate.appointment a
+WHERE a.appointment_reference = $1 AND a.unlocode = $2 AND a.smdg_code = $3
+FOR UPDATE
+"""
+INSERT_MOVE = f"""
+INSERT INTO gate.gate_transaction AS g
+    (transaction_reference, appointment_id, trucker_scac, unlocode, smdg_code, lane,
+     equipment_reference, move_type, gate_in_at, gate_out_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING {TRANSACTION_COLUMNS}, g.transaction_reference
+"""
+GATE_OUT = f"""
+UPDATE gate.gate_transaction AS g SET gate_out_at = $2
+WHERE g.id = $1 AND g.gate_out_at IS NULL
+RETURNING {TRANSACTION_COLUMNS}, g.transaction_reference
+"""
+# The appointment follows the truck: in at the gate, done when it leaves.
+APPOINTMENT_FOLLOWS = """
+UPDATE gate.appointment SET status = $2 WHERE id = $1 AND status IN ('SCHEDULED', 'ARRIVED')
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class GateMove:
+    """A truck's move through a terminal's gate, validated at the edge."""
+
+    reference: str
+    lane: str
+    trucker_scac: str
+    move_type: str
+    container_number: str | None
+    appointment_reference: str | None
+    gate_in_at: datetime.datetime
+    gate_out_at: datetime.datetime | None
+
+    def same_as(self, row: asyncpg.Record) -> bool:
+        """Whether a stored move is this one (its gate-out aside)."""
+        names = ("lane", "trucker_scac", "move_type", "equipment_reference", "gate_in_at")
+        given = (self.lane, self.trucker_scac, self.move_type)
+        return tuple(row[n] for n in names) == (*given, self.container_number, self.gate_in_at)
+
+
+def instant(value: datetime.datetime, field: str, now: datetime.datetime) -> datetime.datetime:
+    if value.tzinfo is None:
+        raise InvalidAppointment(field, "needs a UTC offset")
+    if value > now + CLOCK_SKEW:
+        raise InvalidAppointment(field, "is in the future")
+    return value
+
+
+def gate_move(
+    reference: str,
+    lane: str,
+    trucker_scac: str,
+    move_type: str,
+    number: str | None,
+    appointment_reference: str | None,
+    times: tuple[datetime.datetime, datetime.datetime | None],
+    now: datetime.datetime,
+) -> GateMove:
+    """A gate move from its fields; InvalidAppointment names the one at fault."""
+    if move_type not in MOVE_TYPES:
+        raise InvalidAppointment("moveType", f"one of {', '.join(MOVE_TYPES)}")
+    try:
+        scac = identifiers.scac(trucker_scac, "truckerScac")
+    except identifiers.IdentifierError as error:
+        raise InvalidAppointment(error.field, error.message) from None
+    gate_in = instant(times[0], "gateInAt", now)
+    gate_out = None if times[1] is None else instant(times[1], "gateOutAt", now)
+    if gate_out is not None and gate_out <= gate_in:
+        raise InvalidAppointment("gateOutAt", "must be after gateInAt")
+    return GateMove(
+        reference=checked(REFERENCE, reference, "transactionReference", "a reference") or "",
+        lane=checked(LANE, lane, "lane", "a gate lane") or "",
+        trucker_scac=scac,
+        move_type=move_type,
+        container_number=container(move_type, number),
+        appointment_reference=checked(
+            REFERENCE, appointment_reference, "appointmentReference", "a reference"
+        ),
+        gate_in_at=gate_in,
+        gate_out_at=gate_out,
+    )
+
+
+def terminal_of(principal: Principal) -> tuple[str, str] | None:
+    """A terminal records moves at its own gates only."""
+    terminal = (principal.terminal_unlocode, principal.terminal_smdg_code)
+    if principal.kind is OrganizationKind.TERMINAL and terminal[0] and terminal[1]:
+        return terminal[0], terminal[1]
+    return None
+
+
+async def record_in(connection: Connection, move: GateMove, terminal: tuple[str, str]) -> GateWrite:
+    stored = await connection.fetchrow(SELECT_MOVE, move.reference)
+    if stored is not None:
+        return await again(connection, move, terminal, stored)
+    appointment_id = None
+    if move.appointment_reference is not None:
+        booked = await connection.fetchrow(
+            SELECT_APPOINTMENT_AT, move.appointment_reference, *terminal
+        )
+        if booked is None or booked["trucker_scac"] != move.trucker_scac:
+            return refused(Refusal.NOT_FOUND, "appointmentReference")
+        appointment_id = booked["id"]
+    row = await stored_row(
+        connection,
+        INSERT_MOVE,
+        move.reference,
+        appointment_id,
+        move.trucker_scac,
+        *terminal,
+        move.lane,
+        move.container_number,
+        move.move_type,
+        move.gate_in_at,
+        move.gate_out_at,
+    )
+    await follow(connection, row)
+    return GateWrite(Outcome.ACCEPTED, row)
+
+
+async def again(
+    connection: Connection, move: GateMove, terminal: tuple[str, str], stored: asyncpg.Record
+) -> GateWrite:
+    """A reference recorded before: the truck leaving, a duplicate, or a conflict."""
+    if (stored["unlocode"], stored["smdg_code"]) != terminal or not move.same_as(stored):
+        return refused(Refusal.CONFLICT, "transactionReference", "this reference is taken")
+    if move.gate_out_at is None or move.gate_out_at == stored["gate_out_at"]:
+        return GateWrite(Outcome.DUPLICATE, stored)
+    if stored["gate_out_at"] is not None:
+        return refused(Refusal.CONFLICT, "gateOutAt", "the truck left at another time")
+    # Locked by SELECT_MOVE: no one else can have set the gate-out since.
+    row = await stored_row(connection, GATE_OUT, stored["id"], move.gate_out_at)
+    await follow(connection, row)
+    return GateWrite(Outcome.ACCEPTED, row)
+
+
+async def stored_row(connection: Connection, sql: str, *args: object) -> asyncpg.Record:
+    """The row a RETURNING statement that always writes one gave back."""
+    row = await connection.fetchrow(sql, *args)
+    assert row is not None
+    return row
+
+
+async def follow(connection: Connection, row: asyncpg.Record) -> None:
+    if row["appointment_id"] is not None:
+        status = "ARRIVED" if row["gate_out_at"] is None else "COMPLETED"
+        await connection.execute(APPOINTMENT_FOLLOWS, row["appointment_id"], status)
+
+
+async def record_gate_move(
+    pools: SourcePools,
+    principal: Principal,
+    move: GateMove,
+    *,
+    operation: str,
+    audit: Callable[[AuditRecord], None],
+) -> GateWrite:
+    """Record a gate-in (and gate-out, at once or later) at the calling terminal's gate."""
+    terminal = terminal_of(principal)
+
+    async def act(connection: Connection) -> GateWrite:
+        if terminal is None:
+            return refused(Refusal.NOT_FOUND, "transactionReference")
+        return await record_in(connection, move, terminal)
+
+    return await write(
+        pools,
+        principal,
+        "recordGateTransaction",
+        move.reference,
+        act,
+        operation=operation,
+        audit=audit,
     )

@@ -23,11 +23,11 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema import (
-    appointments,
     cargo,
     community,
     events,
     gate,
+    gate_writes,
     holds,
     insights,
     publishing,
@@ -44,7 +44,7 @@ from schema.permissions import Requirement, install_field_rules, protect, type_r
 from schema.scopes import Scope
 
 DOMAINS = (vessel, cargo, events, gate, security, insights, community)
-PUBLISHERS = (publishing, timestamps, holds, appointments)
+PUBLISHERS = (publishing, timestamps, holds, gate_writes)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000

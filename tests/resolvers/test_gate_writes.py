@@ -14,16 +14,19 @@ import pytest
 from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.community import AuditRecord
 from resolvers.gate_writes import (
-    AppointmentWrite,
     Booking,
+    GateMove,
+    GateWrite,
     InvalidAppointment,
     book_appointment,
     booking,
     cancel_appointment,
+    gate_move,
+    record_gate_move,
 )
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.sources import SOURCES, Pool, SourcePools
-from tests.helpers import carrier, principal
+from tests.helpers import carrier, principal, terminal
 
 NOW = dt.datetime.now(dt.UTC)
 SLOT = (NOW + dt.timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
@@ -61,12 +64,12 @@ def empty_pickup(reference: str | None = None, start: dt.datetime = SLOT) -> Boo
     return booking(APMT, start, "EMPTY_PICKUP", None, "7ABC123", reference, NOW)
 
 
-async def book(pools: SourcePools, who: Principal, request: Booking) -> AppointmentWrite:
+async def book(pools: SourcePools, who: Principal, request: Booking) -> GateWrite:
     records: list[AuditRecord] = []
     return await book_appointment(pools, who, request, operation="test", audit=records.append)
 
 
-async def cancel(pools: SourcePools, who: Principal, reference: str) -> AppointmentWrite:
+async def cancel(pools: SourcePools, who: Principal, reference: str) -> GateWrite:
     records: list[AuditRecord] = []
     return await cancel_appointment(pools, who, reference, operation="test", audit=records.append)
 
@@ -113,9 +116,9 @@ async def test_booking_again_with_the_same_reference_is_a_duplicate(
     first = await book(pools, BYLC, empty_pickup("BYLC-0001"))
     again = await book(pools, BYLC, empty_pickup("BYLC-0001"))
     assert (first.outcome, again.outcome) == (Outcome.ACCEPTED, Outcome.DUPLICATE)
-    assert first.appointment is not None
-    assert again.appointment is not None
-    assert again.appointment["id"] == first.appointment["id"]
+    assert first.row is not None
+    assert again.row is not None
+    assert again.row["id"] == first.row["id"]
     assert tuple(await pool.fetchrow(SLOT_ROW, *APMT, SLOT) or ()) == (40, 1)
     taken = await book(pools, trucker("GEDY"), empty_pickup("BYLC-0001"))
     assert (taken.outcome, taken.code, taken.field) == (
@@ -140,8 +143,8 @@ async def test_a_trucker_cancels_its_own_appointment_and_the_place_comes_back(
         )
     assert await pool.fetchval(fingerprint) == before
     cancelled = await cancel(pools, BYLC, "BYLC-0002")
-    assert cancelled.appointment is not None
-    assert (cancelled.outcome, cancelled.appointment["status"]) == (Outcome.ACCEPTED, "CANCELLED")
+    assert cancelled.row is not None
+    assert (cancelled.outcome, cancelled.row["status"]) == (Outcome.ACCEPTED, "CANCELLED")
     assert tuple(await pool.fetchrow(SLOT_ROW, *APMT, SLOT) or ()) == (40, 0)
     assert (await cancel(pools, BYLC, "BYLC-0002")).outcome is Outcome.DUPLICATE
 
@@ -188,4 +191,95 @@ def test_a_booking_is_checked_at_the_edge(
 ) -> None:
     with pytest.raises(InvalidAppointment) as caught:
         booking(APMT, start, move_type, number, None, None, NOW)
+    assert (caught.value.field, caught.value.reason) == (field, reason)
+
+
+# --- Gate moves ---------------------------------------------------------------------------------
+
+APMT_TERMINAL = terminal(*APMT)
+GATE_IN = NOW.replace(microsecond=0) - dt.timedelta(hours=2)
+
+
+def move(reference: str, out: dt.datetime | None = None, **changes: str | None) -> GateMove:
+    fields: dict[str, str | None] = {
+        "lane": "L4",
+        "trucker_scac": "BYLC",
+        "move_type": "EMPTY_PICKUP",
+        "number": None,
+        "appointment": None,
+        **changes,
+    }
+    return gate_move(
+        reference,
+        fields["lane"] or "",
+        fields["trucker_scac"] or "",
+        fields["move_type"] or "",
+        fields["number"],
+        fields["appointment"],
+        (GATE_IN, out),
+        NOW,
+    )
+
+
+async def record(pools: SourcePools, who: Principal, given: GateMove) -> GateWrite:
+    records: list[AuditRecord] = []
+    return await record_gate_move(pools, who, given, operation="test", audit=records.append)
+
+
+async def test_a_terminal_records_a_truck_in_and_out_and_the_appointment_follows(
+    pool: Pool, pools: SourcePools
+) -> None:
+    assert (await book(pools, BYLC, empty_pickup("BYLC-0003"))).outcome is Outcome.ACCEPTED
+    status = "SELECT status FROM gate.appointment WHERE appointment_reference = 'BYLC-0003'"
+    came_in = await record(pools, APMT_TERMINAL, move("GATE-0001", appointment="BYLC-0003"))
+    assert came_in.outcome is Outcome.ACCEPTED
+    assert came_in.row is not None
+    assert (came_in.row["gate_out_at"], came_in.row["turn_time_minutes"]) == (None, None)
+    assert await pool.fetchval(status) == "ARRIVED"
+    again = await record(pools, APMT_TERMINAL, move("GATE-0001", appointment="BYLC-0003"))
+    assert again.outcome is Outcome.DUPLICATE
+    left = await record(pools, APMT_TERMINAL, move("GATE-0001", GATE_IN + dt.timedelta(minutes=47)))
+    assert left.row is not None
+    assert (left.outcome, left.row["turn_time_minutes"]) == (Outcome.ACCEPTED, 47)
+    assert await pool.fetchval(status) == "COMPLETED"
+    other_time = await record(
+        pools, APMT_TERMINAL, move("GATE-0001", GATE_IN + dt.timedelta(minutes=50))
+    )
+    assert (other_time.code, other_time.field) == (Refusal.CONFLICT, "gateOutAt")
+
+
+async def test_gate_moves_are_the_terminals_own(pool: Pool, pools: SourcePools) -> None:
+    assert (await book(pools, BYLC, empty_pickup("BYLC-0004"))).outcome is Outcome.ACCEPTED
+    elsewhere = terminal("USLAX", "TRAP")
+    before = await pool.fetchval("SELECT count(*) FROM gate.gate_transaction")
+    not_theirs = await record(pools, elsewhere, move("GATE-0002", appointment="BYLC-0004"))
+    assert (not_theirs.code, not_theirs.field) == (Refusal.NOT_FOUND, "appointmentReference")
+    for who in (BYLC, carrier("MSCU")):
+        refused = await record(pools, who, move("GATE-0003"))
+        assert (refused.code, refused.field) == (Refusal.NOT_FOUND, "transactionReference")
+    assert await pool.fetchval("SELECT count(*) FROM gate.gate_transaction") == before
+    assert (await record(pools, APMT_TERMINAL, move("GATE-0004"))).outcome is Outcome.ACCEPTED
+    taken = await record(pools, elsewhere, move("GATE-0004"))
+    assert (taken.code, taken.field) == (Refusal.CONFLICT, "transactionReference")
+
+
+@pytest.mark.parametrize(
+    ("out", "changes", "field", "reason"),
+    [
+        (GATE_IN - dt.timedelta(minutes=1), {}, "gateOutAt", "must be after gateInAt"),
+        (NOW + dt.timedelta(hours=1), {}, "gateOutAt", "is in the future"),
+        (
+            None,
+            {"trucker_scac": "B1"},
+            "truckerScac",
+            "'B1' is not a SCAC (expected 2 to 4 letters)",
+        ),
+        (None, {"lane": "lane four!"}, "lane", "'lane four!' is not a gate lane"),
+    ],
+)
+def test_a_gate_move_is_checked_at_the_edge(
+    out: dt.datetime | None, changes: dict[str, str], field: str, reason: str
+) -> None:
+    with pytest.raises(InvalidAppointment) as caught:
+        move("GATE-0009", out, **changes)
     assert (caught.value.field, caught.value.reason) == (field, reason)

@@ -36,6 +36,7 @@ def test_discover_orders_sources_then_versions() -> None:
         "cargo/0004_one_open_hold.sql",
         "gate/0001_gate.sql",
         "gate/0002_appointment_slots.sql",
+        "gate/0003_gate_transaction_reference.sql",
         "security/0001_security.sql",
     ]
 

@@ -1,4 +1,5 @@
-"""Truck appointments: `bookAppointment` and `cancelAppointment` (resolvers.gate_writes)."""
+"""Gate writes: truckers book and cancel appointments, terminals record gate moves
+(resolvers.gate_writes has the rules and the SQL)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ import strawberry
 
 from resolvers import identifiers
 from resolvers.gate_writes import (
-    AppointmentWrite,
+    GateWrite,
     InvalidAppointment,
     book_appointment,
     booking,
     cancel_appointment,
+    gate_move,
+    record_gate_move,
 )
 from schema.context import Info
-from schema.gate import Appointment, GateMoveType
+from schema.gate import Appointment, GateMoveType, GateTransaction
 from schema.permissions import scopes
 from schema.publishing import busy
 from schema.scopes import Scope
@@ -65,15 +68,13 @@ class AppointmentPayload:
     )
 
     @classmethod
-    def of(cls, done: AppointmentWrite) -> AppointmentPayload:
+    def of(cls, done: GateWrite) -> AppointmentPayload:
         return cls(
             outcome=WriteOutcome(done.outcome.value),
             code=None if done.code is None else WriteRefusal(done.code.value),
             field=done.field,
             reason=done.reason,
-            appointment=None
-            if done.appointment is None
-            else Appointment.from_row(done.appointment),
+            appointment=None if done.row is None else Appointment.from_row(done.row),
         )
 
     @classmethod
@@ -163,5 +164,100 @@ class AppointmentMutation:
         return AppointmentPayload.of(done)
 
 
-mutations: list[type] = [AppointmentMutation]
+@strawberry.input(description="A truck's move through your gate (terminals, at their own).")
+class RecordGateTransactionInput:
+    transaction_reference: str = strawberry.field(
+        description="Your reference of the move (4 to 35 capitals, digits or -): recording "
+        "it again is a DUPLICATE, or, with gateOutAt, the truck leaving."
+    )
+    lane: str = strawberry.field(
+        description="The gate lane (1 to 10 capitals, digits, - or space)."
+    )
+    trucker_scac: str = strawberry.field(description="SCAC of the trucking company.")
+    move_type: GateMoveType = strawberry.field(description="What the truck came to do.")
+    gate_in_at: datetime.datetime = strawberry.field(description="When it came in.")
+    gate_out_at: datetime.datetime | None = strawberry.field(
+        default=None, description="When it left (now, or in a later call with the same reference)."
+    )
+    container_number: str | None = strawberry.field(
+        default=None, description="ISO 6346 number of the box (except for an empty pickup)."
+    )
+    appointment_reference: str | None = strawberry.field(
+        default=None,
+        description="The trucker's appointment at your terminal: it becomes ARRIVED, then "
+        "COMPLETED when the truck leaves.",
+    )
+
+
+@strawberry.type(description="What a gate move write did.")
+class GateTransactionPayload:
+    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
+    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
+    field: str | None = strawberry.field(description="The input field at fault.")
+    reason: str | None = strawberry.field(description="What is wrong with it.")
+    gate_transaction: GateTransaction | None = strawberry.field(
+        description="The move as stored, with its turn time once the truck has left."
+    )
+
+    @classmethod
+    def of(cls, done: GateWrite) -> GateTransactionPayload:
+        return cls(
+            outcome=WriteOutcome(done.outcome.value),
+            code=None if done.code is None else WriteRefusal(done.code.value),
+            field=done.field,
+            reason=done.reason,
+            gate_transaction=None if done.row is None else GateTransaction.from_row(done.row),
+        )
+
+    @classmethod
+    def invalid(cls, field: str, reason: str) -> GateTransactionPayload:
+        return cls(
+            outcome=WriteOutcome.REJECTED,
+            code=WriteRefusal.INVALID,
+            field=field,
+            reason=reason,
+            gate_transaction=None,
+        )
+
+
+@strawberry.type
+class GateMoveMutation:
+    @strawberry.federation.mutation(
+        description="Record a truck's move through your gate (terminals, at their own): "
+        "gate-in, and gate-out at once or later under the same reference; the turn time "
+        "follows. Needs `gate:write`.",
+        requires_scopes=GATE_WRITE,
+    )
+    async def record_gate_transaction(
+        self,
+        info: Info,
+        input: Annotated[RecordGateTransactionInput, strawberry.argument(description="The move.")],
+    ) -> GateTransactionPayload | None:
+        context = info.context
+        try:
+            move = gate_move(
+                input.transaction_reference,
+                input.lane,
+                input.trucker_scac,
+                input.move_type.name,
+                input.container_number,
+                input.appointment_reference,
+                (input.gate_in_at, input.gate_out_at),
+                datetime.datetime.now(datetime.UTC),
+            )
+            done = await record_gate_move(
+                context.pools,
+                context.principal,
+                move,
+                operation=context.operation_name or "recordGateTransaction",
+                audit=context.audit,
+            )
+        except InvalidAppointment as error:
+            return GateTransactionPayload.invalid(error.field, error.reason)
+        except asyncpg.QueryCanceledError:
+            raise busy() from None
+        return GateTransactionPayload.of(done)
+
+
+mutations: list[type] = [AppointmentMutation, GateMoveMutation]
 types: list[type] = []

@@ -110,3 +110,50 @@ async def test_booking_needs_gate_write_and_a_well_formed_slot(
         "reason": "slots start on the hour",
         "appointment": None,
     }
+
+
+RECORD = """
+mutation Record($input: RecordGateTransactionInput!) {
+  recordGateTransaction(input: $input) {
+    outcome code field reason
+    gateTransaction { truckerScac smdgCode lane moveType turnTimeMinutes }
+  }
+}
+"""
+
+
+async def test_a_terminal_records_a_gate_move_with_its_turn_time(
+    writable_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    api = Api(writable_client)
+    came = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)).replace(microsecond=0)
+    move = {
+        "transactionReference": "APMT-LANE4-0001",
+        "lane": "4",
+        "truckerScac": "BYLC",
+        "moveType": "EMPTY_PICKUP",
+        "gateInAt": came.isoformat(),
+        "gateOutAt": (came + dt.timedelta(minutes=38)).isoformat(),
+    }
+    data, errors = await answer(
+        api, RECORD, {"input": move}, tokens.mint("USLAX-APMT", "gate:read")
+    )
+    assert data == {"recordGateTransaction": None}
+    refused(errors, UNAUTHORIZED, ["recordGateTransaction"])
+    token = tokens.mint("USLAX-APMT", "gate:read", "gate:write")
+    data = await api.data(RECORD, {"input": move}, token)
+    assert data == {
+        "recordGateTransaction": {
+            "outcome": "ACCEPTED",
+            "code": None,
+            "field": None,
+            "reason": None,
+            "gateTransaction": {
+                "truckerScac": "BYLC",
+                "smdgCode": "APMT",
+                "lane": "4",
+                "moveType": "EMPTY_PICKUP",
+                "turnTimeMinutes": 38,
+            },
+        }
+    }
