@@ -32,6 +32,7 @@ from schema import (
     insights,
     publishing,
     security,
+    security_writes,
     timestamps,
     vessel,
 )
@@ -44,7 +45,7 @@ from schema.permissions import Requirement, install_field_rules, protect, type_r
 from schema.scopes import Scope
 
 DOMAINS = (vessel, cargo, events, gate, security, insights, community)
-PUBLISHERS = (publishing, timestamps, holds, gate_writes)
+PUBLISHERS = (publishing, timestamps, holds, gate_writes, security_writes)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
