@@ -29,6 +29,7 @@ from graph.state import AppState
 from resolvers import dcsa, identifiers
 from resolvers.cargo import EventCriteria
 from resolvers.cargo_writes import Outcome, Publication, Refusal, TooManyEvents, publish_events
+from resolvers.community import AuditRecord
 from resolvers.paging import Page
 from resolvers.principal import Principal
 from schema.loaders import Loaders
@@ -314,7 +315,7 @@ def limit(params: Mapping[str, str], maximum: int) -> int:
     raw = params.get("limit")
     if raw is None:
         return min(DEFAULT_LIMIT, maximum)
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise DcsaError(400, f"limit must be a whole number from 1 to {maximum}", "limit")
     return int(raw)
 
@@ -360,7 +361,34 @@ async def get_events(request: Request, state: AppState) -> Response:
     finally:
         loaders.close()
     body = [dcsa.event_json(dict(row), json.loads(row["extra"])) for row, _ in page.items]
+    commercial_read(state, principal, body)
     return _json(body, 200, **page_headers(filters, after, page))
+
+
+# What GraphQL shows only with cargo:commercial (Container.seals and the shipment's
+# references): left out for other callers, and its reading audited as GraphQL's is.
+COMMERCIAL = ("seals", "references")
+
+
+def commercial_read(state: AppState, principal: Principal, events: list[dict[str, Any]]) -> None:
+    if Scope.CARGO_COMMERCIAL.value not in principal.scopes:
+        for event in events:
+            for name in COMMERCIAL:
+                event.pop(name, None)
+        return
+    read = {name: sum(1 for e in events if name in e) for name in COMMERCIAL}
+    if any(read.values()):
+        state.audit.submit(
+            AuditRecord(
+                occurred_at=datetime.datetime.now(datetime.UTC),
+                organization_code=principal.organization_code,
+                subject=principal.subject,
+                operation_name=f"GET {EVENTS_PATH}",
+                fields=[f"DcsaEvent.{name}" for name, count in read.items() if count],
+                rows_counted=sum(read.values()),
+                denials="{}",
+            )
+        )
 
 
 async def events_endpoint(request: Request) -> Response:

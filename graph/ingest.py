@@ -117,8 +117,9 @@ async def ingest(
                 pools, who, batch, operation=OPERATION, audit=records.append
             )
             report.add(first, publication)
-        if records:
-            await insert_audit_events(pools["community"], records)
+            if records:  # each batch's audit row before the next batch is sent
+                await insert_audit_events(pools["community"], records)
+                records.clear()
     finally:
         await close_pools(pools)
     return report

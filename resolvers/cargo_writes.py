@@ -110,7 +110,20 @@ def event_write_rule(principal: Principal) -> Rule:
 # test sits inside each LATERAL, so the others cost nothing per event.
 SELECT_TARGETS = """
 SELECT k.ord, v.id AS visit_id, coalesce(v.carrier_scac, c.carrier_scac, s.carrier_scac)
-       AS carrier_scac
+       AS carrier_scac,
+       -- The documents an equipment or transport event names are the writer's too (an
+       -- equipment event's: its visit's).
+       (k.transport_document_reference IS NULL OR k.event_type = 'SHIPMENT' OR EXISTS (
+            SELECT 1 FROM cargo.container_visit cv
+            WHERE cv.transport_document_reference = k.transport_document_reference
+              AND (k.event_type <> 'EQUIPMENT' OR cv.id = v.id) AND /*rule*/))
+       AND (k.carrier_booking_reference IS NULL OR k.event_type = 'SHIPMENT' OR EXISTS (
+            SELECT 1 FROM cargo.shipment sh
+            JOIN cargo.container_visit cv
+                ON cv.transport_document_reference = sh.transport_document_reference
+            WHERE sh.carrier_booking_reference = k.carrier_booking_reference
+              AND (k.event_type <> 'EQUIPMENT' OR cv.id = v.id) AND /*rule*/))
+       AS documents_ok
 FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[])
     WITH ORDINALITY AS k(event_type, equipment_reference, port_call_id,
                          transport_document_reference, carrier_booking_reference, ord)
@@ -203,10 +216,11 @@ SELECT r.event_id FROM cargo.event_retraction r WHERE r.event_id = ANY($1::uuid[
 """
 SELECT_EVENT_IDS = "SELECT e.event_id FROM cargo.event e WHERE e.event_id = ANY($1::uuid[])"
 
-# The events a retraction may withdraw: those the write rule lets the caller see.
+# The events a retraction may withdraw: the caller's own, still under its write rule.
 SELECT_RETRACTABLE = f"""
 SELECT e.event_id FROM cargo.event e
-WHERE e.event_id = ANY($1::uuid[]) AND {EVENT_VISIBLE.replace(UNTIED_SLOT, "FALSE")}
+WHERE e.event_id = ANY($1::uuid[]) AND e.publisher_code = $2::text
+  AND {EVENT_VISIBLE.replace(UNTIED_SLOT, "FALSE")}
 """
 INSERT_RETRACTIONS = """
 INSERT INTO cargo.event_retraction
@@ -421,13 +435,14 @@ class Writer:
         carriers: dict[int, str] = {}
         for index, row in zip(events, await self.fetch(sql, *args), strict=True):
             draft = events[index]
-            carrier = row["carrier_scac"]
-            if draft.event_type == "TRANSPORT" and carrier is not None:
-                carrier = self.port_call_carriers.get(draft.port_call_id)  # type: ignore[arg-type]
+            carrier = self.carrier(draft, row["carrier_scac"])
             if carrier is None:
                 self.batch.refuse(
                     index, Refusal.NOT_FOUND, TARGET_FIELD[draft.event_type], NOT_YOURS
                 )
+                continue
+            if not row["documents_ok"]:
+                self.batch.refuse(index, Refusal.NOT_FOUND, "documentReferences", NOT_YOURS)
                 continue
             carriers[index] = carrier
             if row["visit_id"] is not None and draft.event_classifier_code == "ACT":
@@ -447,12 +462,24 @@ class Writer:
         await self.taken_ids({i: d.event_id for i, d in retractions.items()}, SELECT_EVENT_IDS)
         retractions = self.batch.retractions()
         targets = [d.retracted_event_id for d in retractions.values()]
-        sql, args = self.rule.bind(SELECT_RETRACTABLE, targets)
+        sql, args = self.rule.bind(SELECT_RETRACTABLE, targets, self.publisher)
         allowed = {r[0] for r in await self.fetch(sql, *args)}
         for index, draft in retractions.items():
             if draft.retracted_event_id not in allowed:
                 reason = "names no event you may retract"
                 self.batch.refuse(index, Refusal.NOT_FOUND, "retractedEventID", reason)
+
+    def carrier(self, draft: EventDraft, found: str | None) -> str | None:
+        """The carrier an event is of, or None when the caller may not write it. A transport
+        event is the vessel operator's: a carrier writes only those of its own calls."""
+        if draft.event_type != "TRANSPORT" or found is None:
+            return found
+        call = draft.port_call_id
+        operator = None if call is None else self.port_call_carriers.get(call)
+        scac = self.principal.scac
+        if self.principal.kind is OrganizationKind.CARRIER and operator != scac:
+            return None
+        return operator
 
     async def taken_ids(self, ids: dict[int, uuid.UUID], sql: str) -> None:
         taken = {r[0] for r in await self.fetch(sql, list(ids.values()))}

@@ -24,6 +24,7 @@ from resolvers.cargo import (
     SHIPMENT_EVENT_TYPE_CODES,
     TRANSPORT_EVENT_TYPE_CODES,
 )
+from resolvers.instants import OUT_OF_RANGE, in_range
 
 MAX_EVENTS = 1_000  # per call: GraphQL, DCSA POST and each ingest batch
 
@@ -41,7 +42,6 @@ BOOKING_DOCUMENTS = ("CBR", "BKG")  # their documentID is the carrier booking re
 MODES = codes("VESSEL", "RAIL", "TRUCK", "BARGE")
 EMPTY_INDICATORS = codes("EMPTY", "LADEN")
 DOCUMENT_REFERENCE_TYPES = codes("BKG", "TRD")
-REFERENCE_TYPES = ("FF", "SI", "PO", "CR", "AAO", "ECR", "CSI", "BPR", "BID", "EQ")
 # An actual event happens by its creation (a day's slack for clocks and time zones), as the
 # table's CHECK says.
 ACTUAL_SLACK = datetime.timedelta(days=1)
@@ -57,7 +57,7 @@ KIND_FIELDS: Mapping[str, frozenset[str]] = {
     "EQUIPMENT": COMMON_FIELDS
     | {"equipmentEventTypeCode", "equipmentReference", "ISOEquipmentCode"}
     | {"emptyIndicatorCode", "transportCallID", "transportCall", "documentReferences"}
-    | {"seals"},
+    | {"seals", "eventLocation"},
     "TRANSPORT": COMMON_FIELDS
     | {"transportEventTypeCode", "delayReasonCode", "vesselScheduleChangeRemark"}
     | {"changeRemark", "transportCallID", "transportCall", "documentReferences"},
@@ -67,15 +67,17 @@ KIND_FIELDS: Mapping[str, frozenset[str]] = {
 }
 # Kept as sent (after a type check): they travel with the event but index nothing.
 PASSED_ON_ARRAYS = frozenset({"references", "seals", "documentReferences"})
+PASSED_ON_OBJECTS = frozenset({"eventLocation"})
 PASSED_ON_TEXT = frozenset(
     {"reason", "changeRemark", "vesselScheduleChangeRemark", "delayReasonCode"}
-    | {"eventTypeCode", "shipmentInformationTypeCode", "shipmentID", "transportCallID"}
+    | {"eventTypeCode", "shipmentInformationTypeCode", "shipmentID"}
 )
 LONG_TEXT = frozenset({"reason", "changeRemark", "vesselScheduleChangeRemark"})
 TRANSPORT_CALL_FIELDS = frozenset(
     {"transportCallID", "modeOfTransport", "UNLocationCode", "facilityCode"}
     | {"facilityCodeListProvider", "facilityTypeCode", "otherFacility", "carrierServiceCode"}
     | {"carrierVoyageNumber", "transportCallSequenceNumber", "location", "vessel"}
+    | {"exportVoyageNumber", "importVoyageNumber"}
 )
 
 
@@ -169,6 +171,8 @@ def instant(body: Mapping[str, Any], name: str) -> tuple[datetime.datetime, str]
         raise Invalid(name, f"{_shown(written)} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         raise Invalid(name, "needs a UTC offset (e.g. +01:00 or Z)")
+    if not in_range(parsed):
+        raise Invalid(name, OUT_OF_RANGE)
     return parsed, written
 
 
@@ -222,15 +226,20 @@ def array(body: Mapping[str, Any], name: str, path: str, limit: int = 100) -> li
         return None
     if not isinstance(value, list) or len(value) > limit:
         raise Invalid(path, f"must be an array of at most {limit} items")
-    return [without_nulls(item) for item in value]
+    return [without_nulls(item, path) for item in value]
 
 
-def without_nulls(value: Any) -> Any:
-    """JSON without its null members, at any depth (as `mapping` reads objects)."""
+MAX_DEPTH = 8  # DCSA's objects nest three levels; anything deeper is no event
+
+
+def without_nulls(value: Any, path: str, depth: int = 1) -> Any:
+    """JSON without its null members (as `mapping` reads objects), at most MAX_DEPTH deep."""
+    if depth > MAX_DEPTH:
+        raise Invalid(path, f"nests deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+        return {k: without_nulls(v, path, depth + 1) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [without_nulls(item) for item in value]
+        return [without_nulls(item, path, depth + 1) for item in value]
     return value
 
 
@@ -296,11 +305,13 @@ def transport_call(body: Mapping[str, Any]) -> TransportCall:
         raise Invalid(error.field, error.message) from None
     imo = vessel_imo(call)
     indexed = {"transportCallID", "modeOfTransport", "UNLocationCode", "facilityCode"}
-    extra = {k: without_nulls(v) for k, v in call.items() if k not in indexed}
+    extra = {k: without_nulls(v, f"transportCall.{k}") for k, v in call.items() if k not in indexed}
     if extra.get("vessel"):  # its IMO number is a column
         extra["vessel"] = {k: v for k, v in extra["vessel"].items() if k != "vesselIMONumber"}
     if "facilityCode" in call and smdg is None:
         extra["facilityCode"] = call["facilityCode"]  # a BIC facility: kept, not indexed
+    if smdg is not None:
+        extra.pop("facilityCodeListProvider", None)  # SMDG, as the facility column says
     return TransportCall(
         port_call_id=port_call_id,
         mode_of_transport=code(call, "modeOfTransport", MODES, "transportCall.modeOfTransport"),
@@ -337,6 +348,8 @@ def passed_on(body: Mapping[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     for name in body.keys() & PASSED_ON_ARRAYS:
         extra[name] = array(body, name, name)
+    for name in body.keys() & PASSED_ON_OBJECTS:
+        extra[name] = without_nulls(mapping(body[name], name), name)
     for name in body.keys() & PASSED_ON_TEXT:
         extra[name] = text(body, name, name, limit=MAX_TEXT if name in LONG_TEXT else 100)
     return extra

@@ -91,6 +91,11 @@ WHERE g.id = ANY($1::bigint[]) AND /*rule*/
 MOVE_DIRECTION = """CASE WHEN a.move_type IN ('IMPORT_PICKUP', 'EMPTY_RETURN') THEN 'IMPORT'
                 WHEN a.move_type IN ('EXPORT_DROPOFF', 'EMPTY_PICKUP') THEN 'EXPORT'
            END"""
+# Which appointments let their trucker see their box: not cancelled, and the terminal's own
+# (the demo's, booked with no slot) or, booked by the trucker itself (bookAppointment), once
+# the terminal has seen the truck arrive: a trucker cannot read a box by booking it.
+GRANTING_APPOINTMENT = """a.status <> 'CANCELLED'
+      AND (a.slot_start IS NULL OR a.status IN ('ARRIVED', 'COMPLETED'))"""
 # The container visits a trucker's live appointments are for (the cargo row rule's input):
 # one (box, terminal, visit direction) per distinct visit. A cancelled appointment ties the
 # trucker to nothing. No ORDER BY: the rule only hashes these, and without it DISTINCT is a
@@ -102,7 +107,7 @@ FROM (
            {MOVE_DIRECTION} AS direction
     FROM gate.appointment a
     WHERE a.trucker_scac = $1 AND a.equipment_reference IS NOT NULL
-      AND a.status <> 'CANCELLED'
+      AND {GRANTING_APPOINTMENT}
 ) v
 WHERE v.direction IS NOT NULL
 """
@@ -113,7 +118,7 @@ APPOINTED_VISIT = f"""EXISTS (
     SELECT FROM gate.appointment a
     WHERE a.equipment_reference = cv.equipment_reference AND a.trucker_scac = {{0}}::text
       AND a.unlocode = cv.unlocode AND a.smdg_code = cv.smdg_code
-      AND a.status <> 'CANCELLED' AND {MOVE_DIRECTION} = cv.direction)"""
+      AND {GRANTING_APPOINTMENT} AND {MOVE_DIRECTION} = cv.direction)"""
 # The visits as one array literal of 'box|UN/LOCODE|SMDG|direction' keys (codes, never a '|').
 SELECT_APPOINTMENT_VISIT_KEYS = f"""
 SELECT count(*) AS visits,

@@ -23,6 +23,7 @@ from resolvers import identifiers
 from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.community import AuditRecord, insert_audit_events
 from resolvers.gate import APPOINTMENT_COLUMNS, TRANSACTION_COLUMNS
+from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.sources import Connection, SourcePools
 
@@ -47,6 +48,7 @@ SELECT_BY_REFERENCE = f"""
 SELECT {APPOINTMENT_COLUMNS}, g.slot_start FROM gate.appointment AS g
 WHERE g.appointment_reference = $1
 """
+LOCK_REFERENCE = "SELECT pg_advisory_xact_lock(hashtext('gate.appointment'), hashtext($1))"
 ENSURE_SLOT = """
 INSERT INTO gate.appointment_slot (unlocode, smdg_code, slot_start, capacity, booked)
 SELECT $1, $2, $3, $4, count(*) FROM gate.appointment a
@@ -119,11 +121,12 @@ class Booking:
 def slot_start(value: datetime.datetime, now: datetime.datetime) -> datetime.datetime:
     if value.tzinfo is None:
         raise InvalidAppointment("slotStart", "needs a UTC offset")
-    if (value.minute, value.second, value.microsecond) != (0, 0, 0) or value.utcoffset() is None:
-        raise InvalidAppointment("slotStart", "slots start on the hour")
     if not now <= value <= now + BOOKING_HORIZON:
         raise InvalidAppointment("slotStart", "must be within the next 30 days")
-    return value.astimezone(datetime.UTC)
+    start = value.astimezone(datetime.UTC)  # on the hour in UTC (not 10:00+05:30)
+    if (start.minute, start.second, start.microsecond) != (0, 0, 0):
+        raise InvalidAppointment("slotStart", "slots start on the hour (UTC)")
+    return start
 
 
 def checked(pattern: re.Pattern[str], value: str | None, field: str, what: str) -> str | None:
@@ -213,6 +216,8 @@ async def prerequisites(pools: SourcePools, request: Booking) -> GateWrite | Non
 
 
 async def book_in(connection: Connection, request: Booking, scac: str) -> GateWrite:
+    # Two sends of one booking at once: the second waits here, then finds the first's row.
+    await connection.execute(LOCK_REFERENCE, request.reference)
     stored = await connection.fetchrow(SELECT_BY_REFERENCE, request.reference)
     if stored is not None:
         if request.same_as(stored, scac):
@@ -239,10 +244,11 @@ async def book_in(connection: Connection, request: Booking, scac: str) -> GateWr
 async def cancel_in(connection: Connection, reference: str, scac: str) -> GateWrite:
     row = await connection.fetchrow(CANCEL, reference, scac)
     if row is not None:
-        if row["slot_start"] is not None:
-            await connection.execute(
-                GIVE_PLACE_BACK, row["unlocode"], row["smdg_code"], row["slot_start"]
-            )
+        # The demo's own appointments (no slot) count in the slot of their hour, if one exists.
+        slot = row["slot_start"] or row["window_start"].astimezone(datetime.UTC).replace(
+            minute=0, second=0, microsecond=0
+        )
+        await connection.execute(GIVE_PLACE_BACK, row["unlocode"], row["smdg_code"], slot)
         return GateWrite(Outcome.ACCEPTED, row)
     stored = await connection.fetchrow(SELECT_BY_REFERENCE, reference)
     mine = stored is not None and stored["trucker_scac"] == scac
@@ -425,6 +431,8 @@ def instant(value: datetime.datetime, field: str, now: datetime.datetime) -> dat
         raise InvalidAppointment(field, "needs a UTC offset")
     if value > now + CLOCK_SKEW:
         raise InvalidAppointment(field, "is in the future")
+    if not in_range(value):
+        raise InvalidAppointment(field, OUT_OF_RANGE)
     return value
 
 

@@ -22,6 +22,7 @@ import asyncpg
 
 from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.community import AuditRecord, insert_audit_events
+from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.security import ADVISORY_COLUMNS
 from resolvers.sources import Connection, SourcePools
@@ -173,6 +174,8 @@ def advisory(
         raise InvalidSecurityWrite(field_name, "at most 50 facilities and 200 indicators")
     if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
         raise InvalidSecurityWrite("expiresAt", "a future time with offset")
+    if expires_at is not None and not in_range(expires_at):
+        raise InvalidSecurityWrite("expiresAt", OUT_OF_RANGE)
     return AdvisoryDraft(
         reference=reference(ref),
         title=text(title, "title", 200) or "",
@@ -212,6 +215,8 @@ def incident_update(
 ) -> IncidentUpdate:
     if detected_at is not None and (detected_at.tzinfo is None or detected_at > now):
         raise InvalidSecurityWrite("detectedAt", "a past time with offset")
+    if detected_at is not None and not in_range(detected_at):
+        raise InvalidSecurityWrite("detectedAt", OUT_OF_RANGE)
     return IncidentUpdate(
         reference=reference(ref),
         category=None if category is None else choice(category, CATEGORIES, "category"),

@@ -20,6 +20,7 @@ import asyncpg
 
 from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.community import AuditRecord, insert_audit_events
+from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_NOTHING, Rule
 from resolvers.sources import Connection, SourcePools
@@ -49,11 +50,13 @@ ON CONFLICT (terminal_call_id, service_type) DO NOTHING
 SELECT_SERVICE = """
 SELECT s.id FROM vessel.port_call_service s WHERE s.terminal_call_id = $1 AND s.service_type = $2
 """
+# The timestamp answered: of the same port call, and one the caller may see.
 SELECT_IN_CALL = """
 SELECT 1 FROM vessel.timestamp t
 JOIN vessel.port_call_service s ON s.id = t.port_call_service_id
 JOIN vessel.terminal_call tc ON tc.id = s.terminal_call_id
-WHERE t.id = $1 AND tc.port_call_id = $2
+JOIN vessel.port_call pc ON pc.id = tc.port_call_id
+WHERE t.id = $1 AND tc.port_call_id = $2 AND /*rule*/
 """
 INSERT_TIMESTAMP = """
 INSERT INTO vessel.timestamp
@@ -128,6 +131,8 @@ def checked_text(value: str | None, field: str, limit: int) -> str | None:
 def when(value: datetime.datetime) -> datetime.datetime:
     if value.tzinfo is None:
         raise InvalidTimestamp("dateTime", "needs a UTC offset")
+    if not in_range(value):
+        raise InvalidTimestamp("dateTime", OUT_OF_RANGE)
     return value
 
 
@@ -186,8 +191,10 @@ class Timing:
         reply_to = self.request.reply_to
         if reply_to is None:
             return True
-        found = await self.connection.fetchval(SELECT_IN_CALL, reply_to, self.request.port_call_id)
-        return found is not None
+        sql, args = timestamp_rule(self.principal).bind(
+            SELECT_IN_CALL, reply_to, self.request.port_call_id
+        )
+        return await self.connection.fetchval(sql, *args) is not None
 
     async def insert(self, service_id: uuid.UUID) -> TimestampWrite:
         r = self.request

@@ -95,8 +95,8 @@ class DocumentReferenceInput:
 
 @strawberry.input(description="A reference of the shipment (DCSA references).")
 class ReferenceInput:
-    type: str = strawberry.field(description="DCSA reference type, e.g. FF, SI, PO, CR.")
-    value: str = strawberry.field(description="The reference.")
+    reference_type: str = strawberry.field(description="DCSA reference type, e.g. FF, SI, PO, CR.")
+    reference_value: str = strawberry.field(description="The reference.")
 
 
 @strawberry.input(description="A seal on the container (DCSA seals).")

@@ -3,7 +3,7 @@
 `SPEC_EQUIPMENT_EVENT` is put together from the example values of TNT_v2.2.0.yaml's
 components (event_domain and dcsa_domain: eventID, timestamps, LOAD, 22GP, EMPTY, the
 transport call's FE1 / 2103S / POTE, King of the Seas); `adapted` points its references at a
-seeded container visit, which is all a test may change.
+seeded container visit (its box, transport call and booking), which is all a test may change.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ SPEC_EQUIPMENT_EVENT: dict[str, Any] = {
     "documentReferences": [
         {"documentReferenceType": "BKG", "documentReferenceValue": "ABC123123123"},
     ],
-    "references": [{"type": "FF", "value": "HHL00103004"}],
+    "references": [{"referenceType": "FF", "referenceValue": "HHL00103004"}],
     "seals": [{"sealNumber": "VKF4567", "sealSource": "CUS", "sealType": "WIR"}],
 }
 
@@ -65,6 +65,7 @@ class Visit:
     direction: str
     status: str
     transport_document_reference: str | None
+    carrier_booking_reference: str | None
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Visit:
@@ -72,11 +73,13 @@ class Visit:
 
 
 VISITS = """
-SELECT id, equipment_reference, port_call_id, carrier_scac, unlocode, smdg_code, direction,
-       status, transport_document_reference
-FROM cargo.container_visit
-WHERE carrier_scac = $1 AND direction = $2 AND status = $3
-ORDER BY equipment_reference, id
+SELECT cv.id, cv.equipment_reference, cv.port_call_id, cv.carrier_scac, cv.unlocode,
+       cv.smdg_code, cv.direction, cv.status, cv.transport_document_reference,
+       s.carrier_booking_reference
+FROM cargo.container_visit cv
+LEFT JOIN cargo.shipment s ON s.transport_document_reference = cv.transport_document_reference
+WHERE cv.carrier_scac = $1 AND cv.direction = $2 AND cv.status = $3
+ORDER BY cv.equipment_reference, cv.id
 """
 
 
@@ -94,6 +97,10 @@ def adapted(visit: Visit, **changes: Any) -> dict[str, Any]:
     call["transportCallID"] = str(visit.port_call_id)
     call["UNLocationCode"] = visit.unlocode
     call["facilityCode"] = visit.smdg_code
+    if visit.carrier_booking_reference is None:
+        del event["documentReferences"]
+    else:
+        event["documentReferences"][0]["documentReferenceValue"] = visit.carrier_booking_reference
     event.update(changes)
     return event
 

@@ -58,9 +58,9 @@ def instant(value: str) -> dt.datetime:
 
 
 async def test_a_posted_spec_event_comes_back_equal_from_get_and_graphql(
-    writable_client: httpx.AsyncClient, tokens: Tokens, mscu_visit: Visit
+    writable_client: httpx.AsyncClient, tokens: Tokens, mscu_visit: Visit, writable_url: str
 ) -> None:
-    token = tokens.mint("MSCU", "cargo:read", "events:write")
+    token = tokens.mint("MSCU", "cargo:read", "cargo:commercial", "events:write")
     event = adapted(mscu_visit)
     posted = await writable_client.post(PATH, json=[event], headers=bearer(token))
     assert posted.status_code == 201, posted.json()
@@ -77,6 +77,23 @@ async def test_a_posted_spec_event_comes_back_equal_from_get_and_graphql(
     assert got.status_code == 200, got.json()
     [back] = [e for e in got.json() if e["eventID"] == event["eventID"]]
     assert back == event
+    # Seals and references are commercial, as in GraphQL: left out without cargo:commercial.
+    reader = tokens.mint("MSCU", "cargo:read")
+    plain = await writable_client.get(PATH, params=params, headers=bearer(reader))
+    [bare] = [e for e in plain.json() if e["eventID"] == event["eventID"]]
+    assert bare == {k: v for k, v in event.items() if k not in ("seals", "references")}
+    await flush_audit(writable_client)
+    connection = await asyncpg.connect(writable_url)
+    try:
+        audited = await connection.fetch(
+            "SELECT fields, rows_counted FROM community.audit_event WHERE operation_name = $1",
+            f"GET {PATH}",
+        )
+    finally:
+        await connection.close()
+    assert [(r["fields"], r["rows_counted"]) for r in audited] == [
+        (["DcsaEvent.seals", "DcsaEvent.references"], 2)
+    ]
     data = await Api(writable_client).data(
         CONTAINER_EVENTS, {"number": mscu_visit.equipment_reference}, token
     )

@@ -66,6 +66,7 @@ TRUCKER_VISITS = """
     WHERE EXISTS (SELECT 1 FROM gate.appointment a
                   WHERE a.trucker_scac = $1
                     AND a.status <> 'CANCELLED'
+                    AND (a.slot_start IS NULL OR a.status IN ('ARRIVED', 'COMPLETED'))
                     AND a.equipment_reference = cv.equipment_reference
                     AND a.unlocode = cv.unlocode AND a.smdg_code = cv.smdg_code
                     AND (a.move_type IN ('IMPORT_PICKUP', 'EMPTY_RETURN'))
@@ -214,6 +215,7 @@ JOIN cargo.container_visit cv
  AND cv.unlocode = a.unlocode AND cv.smdg_code = a.smdg_code
  AND (a.move_type IN ('IMPORT_PICKUP', 'EMPTY_RETURN')) = (cv.direction = 'IMPORT')
 WHERE a.status <> 'CANCELLED'
+  AND (a.slot_start IS NULL OR a.status IN ('ARRIVED', 'COMPLETED'))
 """
 IMPORT_THEN_FOREIGN_EXPORT = f"""
 WITH seen AS ({SEEN_BY_TRUCKERS})
@@ -544,22 +546,25 @@ async def test_an_event_tied_to_no_visit_is_seen_only_by_who_sees_every_visit(
 # and appointments for them: cancelled ones, one at another terminal, live ones of each move.
 TRUCKER_APPOINTMENTS = """
 INSERT INTO gate.appointment (appointment_reference, trucker_scac, unlocode, smdg_code,
-    equipment_reference, move_type, window_start, window_end, status, created_at)
+    equipment_reference, move_type, window_start, window_end, status, created_at, slot_start)
 SELECT 'APMT' || lpad(n::text, 8, '0'), t, 'USLAX', s, 'MSCU1234565', m,
        '2026-01-01T08:00:00Z'::timestamptz + n * interval '1 day',
-       '2026-01-01T09:00:00Z'::timestamptz + n * interval '1 day', st, '2025-12-31T00:00:00Z'
+       '2026-01-01T09:00:00Z'::timestamptz + n * interval '1 day', st, '2025-12-31T00:00:00Z',
+       CASE WHEN self_booked THEN '2026-01-01T08:00:00Z'::timestamptz + n * interval '1 day' END
 FROM (VALUES
-    (1, 'CNCL', 'APMT', 'IMPORT_PICKUP', 'CANCELLED'),
-    (2, 'CNCL', 'APMT', 'EMPTY_RETURN', 'CANCELLED'),
-    (3, 'CNCL', 'APMT', 'EMPTY_PICKUP', 'CANCELLED'),
-    (4, 'CNCL', 'APMT', 'EXPORT_DROPOFF', 'CANCELLED'),
-    (5, 'IMPP', 'APMT', 'IMPORT_PICKUP', 'MISSED'),
-    (6, 'EMRT', 'APMT', 'EMPTY_RETURN', 'COMPLETED'),
-    (7, 'EMRT', 'APMT', 'EXPORT_DROPOFF', 'CANCELLED'),
-    (8, 'EMPK', 'APMT', 'EMPTY_PICKUP', 'COMPLETED'),
-    (9, 'ELSW', 'TTI', 'IMPORT_PICKUP', 'COMPLETED'),
-    (10, 'ELSW', 'TTI', 'EXPORT_DROPOFF', 'SCHEDULED')
-) AS v(n, t, s, m, st)
+    (1, 'CNCL', 'APMT', 'IMPORT_PICKUP', 'CANCELLED', false),
+    (2, 'CNCL', 'APMT', 'EMPTY_RETURN', 'CANCELLED', false),
+    (3, 'CNCL', 'APMT', 'EMPTY_PICKUP', 'CANCELLED', false),
+    (4, 'CNCL', 'APMT', 'EXPORT_DROPOFF', 'CANCELLED', false),
+    (5, 'IMPP', 'APMT', 'IMPORT_PICKUP', 'MISSED', false),
+    (6, 'EMRT', 'APMT', 'EMPTY_RETURN', 'COMPLETED', false),
+    (7, 'EMRT', 'APMT', 'EXPORT_DROPOFF', 'CANCELLED', false),
+    (8, 'EMPK', 'APMT', 'EMPTY_PICKUP', 'COMPLETED', false),
+    (9, 'ELSW', 'TTI', 'IMPORT_PICKUP', 'COMPLETED', false),
+    (10, 'ELSW', 'TTI', 'EXPORT_DROPOFF', 'SCHEDULED', false),
+    (11, 'SELF', 'APMT', 'IMPORT_PICKUP', 'SCHEDULED', true),
+    (12, 'SEEN', 'APMT', 'IMPORT_PICKUP', 'ARRIVED', true)
+) AS v(n, t, s, m, st, self_booked)
 """
 
 
@@ -578,7 +583,7 @@ async def test_a_trucker_sees_the_visit_of_each_live_appointment_and_nothing_for
     seen: dict[str, tuple[int | None, list[int], list[int], list[int]]] = {}
     try:
         pools = SourcePools({"cargo": pool, "gate": pool})
-        for scac in ("CNCL", "IMPP", "EMRT", "EMPK", "ELSW"):
+        for scac in ("CNCL", "IMPP", "EMRT", "EMPK", "ELSW", "SELF", "SEEN"):
             trucker = principal(Kind.TRUCKER, scac=scac)
             cargo, _ = await loaders(pools, trucker, in_place=in_place)
             box = await cargo.container_by_number.load("MSCU1234565")
@@ -595,6 +600,8 @@ async def test_a_trucker_sees_the_visit_of_each_live_appointment_and_nothing_for
         await pool.close()
     assert seen == {
         "CNCL": (None, [], [], []),  # cancelled appointments grant nothing
+        "SELF": (None, [], [], []),  # booked by the trucker itself: nothing until it arrives
+        "SEEN": (1, [1], [1], [1]),  # ... and the import visit once the terminal saw it
         "IMPP": (1, [1], [1], [1]),  # a missed import pickup: the import visit
         "EMRT": (1, [1], [1], [1]),  # the empty return ends the import, not the export after it
         "EMPK": (2, [2], [2], [2]),  # the empty pickup starts the export

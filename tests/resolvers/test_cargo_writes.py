@@ -450,3 +450,95 @@ async def test_batches_sharing_a_visit_each_derive_its_state_from_the_others_eve
         "available_for_pickup": True,
         "last_free_day": dt.date(2026, 3, 2 + FREE_DAYS),
     }
+
+
+# --- What a writer owns (review of issue 10) --------------------------------------------------
+
+
+async def test_a_carrier_cannot_retract_the_terminals_event_on_its_own_box(
+    pool: Pool, pools: SourcePools
+) -> None:
+    visit = await first_visit(pool, "MSCU", "IMPORT", "ON_VESSEL")
+    discharge = equipment_event(visit, "DISC", at=AT)
+    own_terminal = terminal(visit.unlocode, visit.smdg_code)
+    assert (await publish(pools, own_terminal, [discharge])).stored
+    withdrawal = await publish(pools, MSCU, [retraction(discharge["eventID"])])
+    assert outcomes(withdrawal) == [(0, Outcome.REJECTED, Refusal.NOT_FOUND, "retractedEventID")]
+    assert (await publish(pools, own_terminal, [retraction(discharge["eventID"])])).stored
+
+
+def transport_event(visit: Visit, code: str = "ARRI") -> dict[str, Any]:
+    event = equipment_event(visit, code, "EST")
+    for name in ("equipmentEventTypeCode", "equipmentReference", "emptyIndicatorCode"):
+        event.pop(name)
+    return {**event, "eventType": "TRANSPORT", "transportEventTypeCode": code}
+
+
+async def test_a_transport_event_is_the_vessel_operators(pool: Pool, pools: SourcePools) -> None:
+    row = await pool.fetchrow(
+        "SELECT cv.id, cv.equipment_reference, cv.port_call_id, cv.carrier_scac, cv.unlocode,"
+        " cv.smdg_code, cv.direction, cv.status, cv.transport_document_reference,"
+        " NULL AS carrier_booking_reference, pc.carrier_scac AS operator"
+        " FROM cargo.container_visit cv JOIN vessel.port_call pc ON pc.id = cv.port_call_id"
+        " WHERE cv.carrier_scac <> pc.carrier_scac ORDER BY cv.id LIMIT 1"
+    )
+    assert row is not None
+    visit = Visit.of(row)
+    arrival = transport_event(visit)
+    refused = await publish(pools, carrier(visit.carrier_scac), [arrival])
+    assert outcomes(refused) == [
+        (0, Outcome.REJECTED, Refusal.NOT_FOUND, "transportCall.transportCallID")
+    ]
+    accepted = await publish(pools, terminal(visit.unlocode, visit.smdg_code), [arrival])
+    assert outcomes(accepted) == [(0, Outcome.ACCEPTED, None, None)]
+    stored = await pool.fetchval(
+        "SELECT carrier_scac FROM cargo.event WHERE event_id = $1", uuid.UUID(arrival["eventID"])
+    )
+    assert stored == row["operator"]
+
+
+async def test_an_event_names_only_the_writers_documents(pool: Pool, pools: SourcePools) -> None:
+    mine = await first_visit(pool, "MSCU", "IMPORT", "ON_VESSEL")
+    theirs = await first_visit(pool, "COSU", "IMPORT", "ON_VESSEL")
+    assert theirs.transport_document_reference is not None
+    event = {
+        **equipment_event(mine, "DISC", "EST"),
+        "documentReferences": [
+            {
+                "documentReferenceType": "TRD",
+                "documentReferenceValue": theirs.transport_document_reference,
+            }
+        ],
+    }
+    refused = await publish(pools, MSCU, [event])
+    assert outcomes(refused) == [(0, Outcome.REJECTED, Refusal.NOT_FOUND, "documentReferences")]
+    assert mine.transport_document_reference is not None
+    event["documentReferences"][0]["documentReferenceValue"] = mine.transport_document_reference
+    assert (await publish(pools, MSCU, [event])).stored
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        (
+            {"eventDateTime": "9999-12-31T23:00:00-05:00"},
+            "eventDateTime",
+            "must lie between 1970 and 2100",
+        ),
+        (
+            {"eventCreatedDateTime": "0001-01-01T00:00:00+01:00"},
+            "eventCreatedDateTime",
+            "must lie between 1970 and 2100",
+        ),
+        ({"seals": [{"a": [[[[[[[[[1]]]]]]]]]}]}, "seals", "nests deeper than 8 levels"),
+        ({"seals": "VKF4567"}, "seals", "must be an array of at most 100 items"),
+    ],
+)
+async def test_what_no_reader_could_take_back_is_refused_at_the_edge(
+    pool: Pool, pools: SourcePools, change: dict[str, Any], field: str, reason: str
+) -> None:
+    visit = await first_visit(pool, "MSCU", "IMPORT", "ON_VESSEL")
+    published = await publish(pools, MSCU, [{**equipment_event(visit, "DISC", "EST"), **change}])
+    assert [(i.code, i.field, i.reason) for i in published.items] == [
+        (Refusal.INVALID, field, reason)
+    ]

@@ -128,6 +128,14 @@ async def test_booking_again_with_the_same_reference_is_a_duplicate(
     )
 
 
+async def test_the_same_booking_sent_twice_at_once_takes_one_place(
+    pool: Pool, pools: SourcePools
+) -> None:
+    done = await asyncio.gather(*(book(pools, BYLC, empty_pickup("BYLC-0005")) for _ in range(2)))
+    assert sorted(d.outcome for d in done) == [Outcome.ACCEPTED, Outcome.DUPLICATE]
+    assert tuple(await pool.fetchrow(SLOT_ROW, *APMT, SLOT) or ()) == (40, 1)
+
+
 async def test_a_trucker_cancels_its_own_appointment_and_the_place_comes_back(
     pool: Pool, pools: SourcePools
 ) -> None:
@@ -167,7 +175,7 @@ async def test_only_truckers_book_and_only_for_boxes_the_move_serves(pools: Sour
             "EMPTY_PICKUP",
             None,
             "slotStart",
-            "slots start on the hour",
+            "slots start on the hour (UTC)",
         ),
         (
             SLOT - dt.timedelta(days=5),

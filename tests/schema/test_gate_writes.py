@@ -1,5 +1,5 @@
-"""`bookAppointment` and `cancelAppointment` over HTTP: a trucker books a pickup and then
-sees the box; the slot's place comes back on cancelling."""
+"""Gate writes over HTTP: a trucker books and cancels pickups and sees the box once the
+terminal has seen the truck arrive; a terminal records gate moves with their turn time."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ mutation Cancel($input: CancelAppointmentInput!) {
   cancelAppointment(input: $input) { outcome appointment { reference status } }
 }
 """
+RECORD = """
+mutation Record($input: RecordGateTransactionInput!) {
+  recordGateTransaction(input: $input) {
+    outcome code field reason
+    gateTransaction { truckerScac smdgCode lane moveType turnTimeMinutes }
+  }
+}
+"""
 CONTAINER = "query ($n: String!) { container(number: $n) { number availableForPickup } }"
 UNSEEN_IMPORT = """
 SELECT cv.equipment_reference, cv.unlocode, cv.smdg_code FROM cargo.container_visit cv
@@ -37,7 +45,7 @@ ORDER BY cv.equipment_reference LIMIT 1
 """
 
 
-async def test_a_trucker_books_a_pickup_sees_the_box_and_cancels(
+async def test_a_trucker_books_a_pickup_and_sees_the_box_once_the_terminal_has_it_arrive(
     writable_client: httpx.AsyncClient, tokens: Tokens, writable_url: str
 ) -> None:
     connection = await asyncpg.connect(writable_url)
@@ -78,8 +86,8 @@ async def test_a_trucker_books_a_pickup_sees_the_box_and_cancels(
             },
         }
     }
-    seen = await api.data(CONTAINER, {"n": number}, token)
-    assert seen == {"container": {"number": number, "availableForPickup": True}}
+    # Booking a box shows the trucker nothing of it: only the terminal's word does (below).
+    assert (await api.data(CONTAINER, {"n": number}, token)) == {"container": None}
     cancelled = await api.data(CANCEL, {"input": {"appointmentReference": "BYLC-TEST-1"}}, token)
     assert cancelled == {
         "cancelAppointment": {
@@ -87,16 +95,36 @@ async def test_a_trucker_books_a_pickup_sees_the_box_and_cancels(
             "appointment": {"reference": "BYLC-TEST-1", "status": "CANCELLED"},
         }
     }
-    assert (await api.data(CONTAINER, {"n": number}, token)) == {"container": None}
+    again = await api.data(
+        BOOK, {"input": {**booking, "appointmentReference": "BYLC-TEST-2"}}, token
+    )
+    assert again["bookAppointment"]["outcome"] == "ACCEPTED"
+    terminal = tokens.mint(f"{box['unlocode']}-{box['smdg_code']}", "gate:write")
+    arrived = {
+        "transactionReference": "GATE-TEST-1",
+        "lane": "2",
+        "truckerScac": "BYLC",
+        "moveType": "IMPORT_PICKUP",
+        "containerNumber": number,
+        "appointmentReference": "BYLC-TEST-2",
+        "gateInAt": (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)).isoformat(),
+    }
+    recorded = await api.data(RECORD, {"input": arrived}, terminal)
+    assert recorded["recordGateTransaction"]["outcome"] == "ACCEPTED"
+    seen = await api.data(CONTAINER, {"n": number}, token)
+    assert seen == {"container": {"number": number, "availableForPickup": True}}
 
 
 async def test_booking_needs_gate_write_and_a_well_formed_slot(
     writable_client: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     api = Api(writable_client)
+    half_past = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
     booking = {
         "terminal": {"smdgCode": "APMT"},
-        "slotStart": "2030-01-01T09:30:00+00:00",
+        "slotStart": half_past.isoformat(),
         "moveType": "EMPTY_PICKUP",
     }
     data, errors = await answer(api, BOOK, {"input": booking}, tokens.mint("BYLC", "gate:read"))
@@ -107,19 +135,9 @@ async def test_booking_needs_gate_write_and_a_well_formed_slot(
         "outcome": "REJECTED",
         "code": "INVALID",
         "field": "slotStart",
-        "reason": "slots start on the hour",
+        "reason": "slots start on the hour (UTC)",
         "appointment": None,
     }
-
-
-RECORD = """
-mutation Record($input: RecordGateTransactionInput!) {
-  recordGateTransaction(input: $input) {
-    outcome code field reason
-    gateTransaction { truckerScac smdgCode lane moveType turnTimeMinutes }
-  }
-}
-"""
 
 
 async def test_a_terminal_records_a_gate_move_with_its_turn_time(
