@@ -267,7 +267,7 @@ def audit_record(
     writes = {
         "mutation": mutation,
         "outcome": done.outcome.value,
-        "appointmentReference": reference,
+        "reference": reference,
         "code": None if done.code is None else done.code.value,
     }
     denied = done.code is Refusal.NOT_FOUND
@@ -561,4 +561,109 @@ async def record_gate_move(
         act,
         operation=operation,
         audit=audit,
+    )
+
+
+# --- Empty-return rules: a terminal says where it takes a line's empties ---------------------
+
+RULE_COLUMNS = """
+    r.id, r.unlocode, r.smdg_code, r.carrier_scac, r.iso_equipment_code, r.accepting,
+    r.valid_from, r.valid_to, r.alternate_smdg_code, r.remark"""
+# Set again with the same start, a rule is replaced; with nothing changed, it stays as it was.
+UPSERT_RULE = f"""
+INSERT INTO gate.empty_return_rule AS r
+    (unlocode, smdg_code, carrier_scac, iso_equipment_code, accepting, valid_from, valid_to,
+     alternate_smdg_code, remark)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (unlocode, smdg_code, carrier_scac, iso_equipment_code, valid_from) DO UPDATE
+SET accepting = excluded.accepting, valid_to = excluded.valid_to,
+    alternate_smdg_code = excluded.alternate_smdg_code, remark = excluded.remark
+WHERE (r.accepting, r.valid_to, r.alternate_smdg_code, r.remark)
+      IS DISTINCT FROM (excluded.accepting, excluded.valid_to, excluded.alternate_smdg_code,
+                        excluded.remark)
+RETURNING {RULE_COLUMNS}
+"""
+SELECT_RULE = f"""
+SELECT {RULE_COLUMNS} FROM gate.empty_return_rule AS r
+WHERE r.unlocode = $1 AND r.smdg_code = $2 AND r.carrier_scac = $3
+  AND r.iso_equipment_code = $4 AND r.valid_from = $5
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRule:
+    carrier_scac: str
+    iso_equipment_code: str
+    accepting: bool
+    valid_from: datetime.datetime
+    valid_to: datetime.datetime
+    alternate_smdg_code: str | None
+    remark: str | None
+
+
+def return_rule(
+    carrier_scac: str,
+    iso_code: str,
+    accepting: bool,
+    valid: tuple[datetime.datetime, datetime.datetime],
+    alternate: str | None,
+    remark: str | None,
+) -> ReturnRule:
+    """An empty-return rule from its fields; InvalidAppointment names the one at fault."""
+    try:
+        scac = identifiers.scac(carrier_scac, "carrierScac")
+        iso = identifiers.iso_size_type(iso_code, "isoEquipmentCode")
+    except identifiers.IdentifierError as error:
+        raise InvalidAppointment(error.field, error.message) from None
+    start, end = valid
+    for value, name in ((start, "validFrom"), (end, "validTo")):
+        if value.tzinfo is None or not in_range(value):
+            raise InvalidAppointment(name, f"needs a UTC offset and {OUT_OF_RANGE}")
+    if end <= start:
+        raise InvalidAppointment("validTo", "must be after validFrom")
+    if remark is not None and not 0 < len(remark) <= 500:
+        raise InvalidAppointment("remark", "1 to 500 characters")
+    return ReturnRule(
+        scac,
+        iso,
+        accepting,
+        start,
+        end,
+        checked(re.compile(r"[A-Z0-9]{1,8}"), alternate, "alternateSmdgCode", "an SMDG code"),
+        remark,
+    )
+
+
+async def set_rule_in(
+    connection: Connection, rule: ReturnRule, terminal: tuple[str, str]
+) -> GateWrite:
+    key = (*terminal, rule.carrier_scac, rule.iso_equipment_code, rule.valid_from)
+    row = await connection.fetchrow(
+        UPSERT_RULE, *key[:4], rule.accepting, rule.valid_from, rule.valid_to,
+        rule.alternate_smdg_code, rule.remark,
+    )  # fmt: skip
+    if row is not None:
+        return GateWrite(Outcome.ACCEPTED, row)
+    return GateWrite(Outcome.DUPLICATE, await connection.fetchrow(SELECT_RULE, *key))
+
+
+async def set_empty_return_rule(
+    pools: SourcePools,
+    principal: Principal,
+    rule: ReturnRule,
+    *,
+    operation: str,
+    audit: Callable[[AuditRecord], None],
+) -> GateWrite:
+    """Set where the calling terminal takes a line's empties of a type, for a time."""
+    terminal = terminal_of(principal)
+    label = f"{rule.carrier_scac}/{rule.iso_equipment_code}/{rule.valid_from.isoformat()}"
+
+    async def act(connection: Connection) -> GateWrite:
+        if terminal is None:
+            return refused(Refusal.NOT_FOUND, "carrierScac")
+        return await set_rule_in(connection, rule, terminal)
+
+    return await write(
+        pools, principal, "setEmptyReturnRule", label, act, operation=operation, audit=audit
     )

@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 
 from resolvers import identifiers
+from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.gate_writes import (
     GateWrite,
     InvalidAppointment,
@@ -18,9 +19,11 @@ from resolvers.gate_writes import (
     cancel_appointment,
     gate_move,
     record_gate_move,
+    return_rule,
+    set_empty_return_rule,
 )
 from schema.context import Info
-from schema.gate import Appointment, GateMoveType, GateTransaction
+from schema.gate import Appointment, EmptyReturnRule, GateMoveType, GateTransaction
 from schema.permissions import scopes
 from schema.publishing import busy
 from schema.scopes import Scope
@@ -259,5 +262,75 @@ class GateMoveMutation:
         return GateTransactionPayload.of(done)
 
 
-mutations: list[type] = [AppointmentMutation, GateMoveMutation]
+@strawberry.input(description="Where your terminal takes a line's empties of a type, for a time.")
+class SetEmptyReturnRuleInput:
+    carrier_scac: str = strawberry.field(description="The line's SCAC.")
+    iso_type: str = strawberry.field(description="ISO 6346 size/type code, e.g. 45G1.")
+    accepting: bool = strawberry.field(description="Whether you take them.")
+    valid_from: datetime.datetime = strawberry.field(
+        description="From when (with offset); setting a rule with the same start replaces it."
+    )
+    valid_to: datetime.datetime = strawberry.field(description="Until when (with offset).")
+    alternate_smdg_code: str | None = strawberry.field(
+        default=None, description="Where to return them instead, when not accepting."
+    )
+    remark: str | None = strawberry.field(default=None, description="Free text (500 at most).")
+
+
+@strawberry.type(description="What an empty-return rule write did.")
+class EmptyReturnRulePayload:
+    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
+    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
+    field: str | None = strawberry.field(description="The input field at fault.")
+    reason: str | None = strawberry.field(description="What is wrong with it.")
+    rule: EmptyReturnRule | None = strawberry.field(description="The rule as stored.")
+
+    @classmethod
+    def of(cls, done: GateWrite) -> EmptyReturnRulePayload:
+        return cls(
+            outcome=WriteOutcome(done.outcome.value),
+            code=None if done.code is None else WriteRefusal(done.code.value),
+            field=done.field,
+            reason=done.reason,
+            rule=None if done.row is None else EmptyReturnRule.from_row(done.row),
+        )
+
+
+@strawberry.type
+class ReturnRuleMutation:
+    @strawberry.federation.mutation(
+        description="Say where your terminal takes a line's empties of a type (the \"Return "
+        'Signal" partners read in emptyReturns): terminals, at their own. Needs `gate:write`.',
+        requires_scopes=GATE_WRITE,
+    )
+    async def set_empty_return_rule(
+        self,
+        info: Info,
+        input: Annotated[SetEmptyReturnRuleInput, strawberry.argument(description="The rule.")],
+    ) -> EmptyReturnRulePayload | None:
+        context = info.context
+        try:
+            rule = return_rule(
+                input.carrier_scac,
+                input.iso_type,
+                input.accepting,
+                (input.valid_from, input.valid_to),
+                input.alternate_smdg_code,
+                input.remark,
+            )
+            done = await set_empty_return_rule(
+                context.pools,
+                context.principal,
+                rule,
+                operation=context.operation_name or "setEmptyReturnRule",
+                audit=context.audit,
+            )
+        except InvalidAppointment as error:
+            done = GateWrite(Outcome.REJECTED, None, Refusal.INVALID, error.field, error.reason)
+        except asyncpg.QueryCanceledError:
+            raise busy() from None
+        return EmptyReturnRulePayload.of(done)
+
+
+mutations: list[type] = [AppointmentMutation, GateMoveMutation, ReturnRuleMutation]
 types: list[type] = []

@@ -175,3 +175,69 @@ async def test_a_terminal_records_a_gate_move_with_its_turn_time(
             },
         }
     }
+
+
+SET_RULE = """
+mutation Rule($input: SetEmptyReturnRuleInput!) {
+  setEmptyReturnRule(input: $input) {
+    outcome code field reason
+    rule { smdgCode carrierScac isoType accepting alternateSmdgCode }
+  }
+}
+"""
+RETURNS = """
+query ($from: DateTime!) {
+  emptyReturns(carrier: "ZIMU", isoType: "45G1", from: $from) {
+    edges { node { smdgCode accepting alternateSmdgCode remark } }
+  }
+}
+"""
+
+
+async def test_a_terminal_sets_where_it_takes_a_lines_empties(
+    writable_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    api = Api(writable_client)
+    start = dt.datetime(2027, 1, 4, tzinfo=dt.UTC)
+    rule = {
+        "carrierScac": "ZIMU",
+        "isoType": "45G1",
+        "accepting": False,
+        "validFrom": start.isoformat(),
+        "validTo": (start + dt.timedelta(days=7)).isoformat(),
+        "alternateSmdgCode": "TRAP",
+        "remark": "Yard full of 45s",
+    }
+    terminal = tokens.mint("USLAX-APMT", "gate:write")
+    data = await api.data(SET_RULE, {"input": rule}, terminal)
+    assert data["setEmptyReturnRule"] == {
+        "outcome": "ACCEPTED",
+        "code": None,
+        "field": None,
+        "reason": None,
+        "rule": {
+            "smdgCode": "APMT",
+            "carrierScac": "ZIMU",
+            "isoType": "45G1",
+            "accepting": False,
+            "alternateSmdgCode": "TRAP",
+        },
+    }
+    again = await api.data(SET_RULE, {"input": rule}, terminal)
+    assert again["setEmptyReturnRule"]["outcome"] == "DUPLICATE"
+    reader = tokens.mint("BYLC", "gate:read")
+    seen = await api.data(RETURNS, {"from": (start + dt.timedelta(days=1)).isoformat()}, reader)
+    assert {
+        "smdgCode": "APMT",
+        "accepting": False,
+        "alternateSmdgCode": "TRAP",
+        "remark": "Yard full of 45s",
+    } in [edge["node"] for edge in seen["emptyReturns"]["edges"]]
+    not_a_terminal = await api.data(SET_RULE, {"input": rule}, tokens.mint("ZIMU", "gate:write"))
+    assert (
+        not_a_terminal["setEmptyReturnRule"]["code"],
+        not_a_terminal["setEmptyReturnRule"]["field"],
+    ) == ("NOT_FOUND", "carrierScac")
+    backwards = {**rule, "validTo": (start - dt.timedelta(days=1)).isoformat()}
+    refused_rule = await api.data(SET_RULE, {"input": backwards}, terminal)
+    assert refused_rule["setEmptyReturnRule"]["reason"] == "must be after validFrom"
