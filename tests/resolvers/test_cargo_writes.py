@@ -542,3 +542,23 @@ async def test_what_no_reader_could_take_back_is_refused_at_the_edge(
     assert [(i.code, i.field, i.reason) for i in published.items] == [
         (Refusal.INVALID, field, reason)
     ]
+
+
+async def test_track_and_trace_3_words_are_stored_as_the_2_2_codes(
+    pool: Pool, pools: SourcePools
+) -> None:
+    visit = await first_visit(pool, "MSCU", "IMPORT", "ON_VESSEL")
+    words = {
+        **equipment_event(visit, "DISC", at=AT),
+        "eventClassifierCode": "ACTUAL",
+        "equipmentEventTypeCode": "DISCHARGED",
+    }
+    assert outcomes(await publish(pools, MSCU, [words])) == [(0, Outcome.ACCEPTED, None, None)]
+    stored = await pool.fetchrow(
+        "SELECT event_classifier_code, equipment_event_type_code FROM cargo.event"
+        " WHERE event_id = $1",
+        uuid.UUID(words["eventID"]),
+    )
+    assert tuple(stored or ()) == ("ACT", "DISC")
+    codes = {**words, "eventClassifierCode": "ACT", "equipmentEventTypeCode": "DISC"}
+    assert outcomes(await publish(pools, MSCU, [codes])) == [(0, Outcome.DUPLICATE, None, None)]
