@@ -28,10 +28,11 @@ from graph.http import BadRequest, authorization, read_json
 from graph.state import AppState
 from resolvers import dcsa, identifiers
 from resolvers.cargo import EventCriteria
-from resolvers.cargo_writes import Outcome, Publication, Refusal, TooManyEvents, publish_events
+from resolvers.cargo_writes import Publication, TooManyEvents, publish_events
 from resolvers.community import AuditRecord
 from resolvers.paging import Page
 from resolvers.principal import Principal
+from resolvers.writes import Outcome, Refusal
 from schema.loaders import Loaders
 from schema.scopes import Scope
 

@@ -14,11 +14,12 @@ from typing import IO
 
 from graph.database import close_pools, open_pools
 from graph.settings import Settings
-from resolvers.cargo_writes import ItemOutcome, Outcome, Publication, publish_events
+from resolvers.cargo_writes import ItemOutcome, Publication, publish_events
 from resolvers.community import AuditRecord, insert_audit_events, organization_by_code
 from resolvers.dcsa import MAX_EVENTS
 from resolvers.principal import Principal
 from resolvers.sources import SourcePools
+from resolvers.writes import Outcome
 from schema.scopes import Scope, effective_scopes
 
 OPERATION = "harborgraph ingest"

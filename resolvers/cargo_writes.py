@@ -16,7 +16,6 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import asyncpg
@@ -37,28 +36,15 @@ from resolvers.dcsa import (
     MAX_EVENTS,
     Draft,
     EventDraft,
-    Invalid,
     RetractionDraft,
     read_event,
 )
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_NOTHING, Rule
 from resolvers.sources import Connection, SourcePools
+from resolvers.writes import Invalid, Outcome, Refusal
 
 RETRIES = 3  # a deadlock or serialization failure replays the whole transaction
-
-
-class Outcome(StrEnum):
-    ACCEPTED = "ACCEPTED"
-    DUPLICATE = "DUPLICATE"
-    REJECTED = "REJECTED"
-    NOT_STORED = "NOT_STORED"  # valid, but another item of the batch was rejected
-
-
-class Refusal(StrEnum):
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    CONFLICT = "CONFLICT"
 
 
 @dataclass(slots=True)  # not frozen: a thousand are made per batch

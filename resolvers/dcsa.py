@@ -25,6 +25,7 @@ from resolvers.cargo import (
     TRANSPORT_EVENT_TYPE_CODES,
 )
 from resolvers.instants import OUT_OF_RANGE, in_range
+from resolvers.writes import Invalid
 
 MAX_EVENTS = 1_000  # per call: GraphQL, DCSA POST and each ingest batch
 
@@ -79,15 +80,6 @@ TRANSPORT_CALL_FIELDS = frozenset(
     | {"carrierVoyageNumber", "transportCallSequenceNumber", "location", "vessel"}
     | {"exportVoyageNumber", "importVoyageNumber"}
 )
-
-
-class Invalid(ValueError):
-    """An event refused at the edge: the field (a JSON path within the event) and why."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 @dataclass(slots=True)

@@ -11,21 +11,20 @@ the gate source, with its audit row.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
 
-from resolvers import identifiers
-from resolvers.cargo_writes import Outcome, Refusal
-from resolvers.community import AuditRecord, insert_audit_events
+from resolvers import identifiers, writes
+from resolvers.community import AuditRecord
 from resolvers.gate import APPOINTMENT_COLUMNS, TRANSACTION_COLUMNS
 from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.sources import Connection, SourcePools
+from resolvers.writes import Invalid, Outcome, Refusal, Written, in_transaction
 
 DEFAULT_SLOT_CAPACITY = 40  # appointments per terminal and hour until a terminal says otherwise
 SLOT = datetime.timedelta(hours=1)
@@ -80,13 +79,6 @@ RETURNING {APPOINTMENT_COLUMNS}, g.slot_start
 """
 
 
-class InvalidAppointment(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 @dataclass(frozen=True, slots=True)
 class Booking:
     """An appointment to book, validated at the edge."""
@@ -120,12 +112,12 @@ class Booking:
 
 def slot_start(value: datetime.datetime, now: datetime.datetime) -> datetime.datetime:
     if value.tzinfo is None:
-        raise InvalidAppointment("slotStart", "needs a UTC offset")
+        raise Invalid("slotStart", "needs a UTC offset")
     if not now <= value <= now + BOOKING_HORIZON:
-        raise InvalidAppointment("slotStart", "must be within the next 30 days")
+        raise Invalid("slotStart", "must be within the next 30 days")
     start = value.astimezone(datetime.UTC)  # on the hour in UTC (not 10:00+05:30)
     if (start.minute, start.second, start.microsecond) != (0, 0, 0):
-        raise InvalidAppointment("slotStart", "slots start on the hour (UTC)")
+        raise Invalid("slotStart", "slots start on the hour (UTC)")
     return start
 
 
@@ -133,19 +125,19 @@ def checked(pattern: re.Pattern[str], value: str | None, field: str, what: str) 
     if value is None:
         return None
     if pattern.fullmatch(value) is None:
-        raise InvalidAppointment(field, f"{value[:40]!r} is not {what}")
+        raise Invalid(field, f"{value[:40]!r} is not {what}")
     return value
 
 
 def container(move_type: str, number: str | None) -> str | None:
     if number is None:
         if move_type in MOVE_DIRECTIONS:
-            raise InvalidAppointment("containerNumber", f"is required for {move_type}")
+            raise Invalid("containerNumber", f"is required for {move_type}")
         return None
     try:
         return identifiers.container_number(number, "containerNumber")
     except identifiers.IdentifierError as error:
-        raise InvalidAppointment(error.field, error.message) from None
+        raise Invalid(error.field, error.message) from None
 
 
 def booking(
@@ -157,9 +149,9 @@ def booking(
     reference: str | None,
     now: datetime.datetime,
 ) -> Booking:
-    """A booking from its fields; InvalidAppointment names the one at fault."""
+    """A booking from its fields; Invalid names the one at fault."""
     if move_type not in MOVE_TYPES:
-        raise InvalidAppointment("moveType", f"one of {', '.join(MOVE_TYPES)}")
+        raise Invalid("moveType", f"one of {', '.join(MOVE_TYPES)}")
     return Booking(
         unlocode=terminal[0],
         smdg_code=terminal[1],
@@ -172,19 +164,8 @@ def booking(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class GateWrite:
-    """What a gate write did: the appointment or gate move as stored, or why it was refused."""
-
-    outcome: Outcome
-    row: asyncpg.Record | None
-    code: Refusal | None = None
-    field: str | None = None
-    reason: str | None = None
-
-
-def refused(code: Refusal, field: str, reason: str = NOT_YOURS) -> GateWrite:
-    return GateWrite(Outcome.REJECTED, None, code, field, reason)
+def refused(code: Refusal, field: str, reason: str = NOT_YOURS) -> Written:
+    return writes.refused(code, field, reason)
 
 
 def trucker(principal: Principal) -> str | None:
@@ -205,7 +186,7 @@ async def served_visit(pools: SourcePools, request: Booking) -> bool:
     return found is not None
 
 
-async def prerequisites(pools: SourcePools, request: Booking) -> GateWrite | None:
+async def prerequisites(pools: SourcePools, request: Booking) -> Written | None:
     """What the gate source cannot check itself: the terminal and the box exist."""
     known = await pools["vessel"].fetchval(SELECT_TERMINAL, request.unlocode, request.smdg_code)
     if known is None:
@@ -215,13 +196,13 @@ async def prerequisites(pools: SourcePools, request: Booking) -> GateWrite | Non
     return None
 
 
-async def book_in(connection: Connection, request: Booking, scac: str) -> GateWrite:
+async def book_in(connection: Connection, request: Booking, scac: str) -> Written:
     # Two sends of one booking at once: the second waits here, then finds the first's row.
     await connection.execute(LOCK_REFERENCE, request.reference)
     stored = await connection.fetchrow(SELECT_BY_REFERENCE, request.reference)
     if stored is not None:
         if request.same_as(stored, scac):
-            return GateWrite(Outcome.DUPLICATE, stored)
+            return Written.of(Outcome.DUPLICATE, stored)
         return refused(Refusal.CONFLICT, "appointmentReference", "this reference is taken")
     slot = (request.unlocode, request.smdg_code, request.slot_start)
     await connection.execute(ENSURE_SLOT, *slot, DEFAULT_SLOT_CAPACITY)
@@ -238,10 +219,10 @@ async def book_in(connection: Connection, request: Booking, scac: str) -> GateWr
         request.slot_start,
         request.truck_license_plate,
     )
-    return GateWrite(Outcome.ACCEPTED, row)
+    return Written.of(Outcome.ACCEPTED, row)
 
 
-async def cancel_in(connection: Connection, reference: str, scac: str) -> GateWrite:
+async def cancel_in(connection: Connection, reference: str, scac: str) -> Written:
     row = await connection.fetchrow(CANCEL, reference, scac)
     if row is not None:
         # The demo's own appointments (no slot) count in the slot of their hour, if one exists.
@@ -249,81 +230,16 @@ async def cancel_in(connection: Connection, reference: str, scac: str) -> GateWr
             minute=0, second=0, microsecond=0
         )
         await connection.execute(GIVE_PLACE_BACK, row["unlocode"], row["smdg_code"], slot)
-        return GateWrite(Outcome.ACCEPTED, row)
+        return Written.of(Outcome.ACCEPTED, row)
     stored = await connection.fetchrow(SELECT_BY_REFERENCE, reference)
     mine = stored is not None and stored["trucker_scac"] == scac
     if mine and stored is not None and stored["status"] == "CANCELLED":
-        return GateWrite(Outcome.DUPLICATE, stored)
+        return Written.of(Outcome.DUPLICATE, stored)
     if mine:
         return refused(
             Refusal.CONFLICT, "appointmentReference", "only a SCHEDULED one is cancelled"
         )
     return refused(Refusal.NOT_FOUND, "appointmentReference")
-
-
-def audit_record(
-    principal: Principal, operation: str, mutation: str, reference: str, done: GateWrite
-) -> AuditRecord:
-    writes = {
-        "mutation": mutation,
-        "outcome": done.outcome.value,
-        "reference": reference,
-        "code": None if done.code is None else done.code.value,
-    }
-    denied = done.code is Refusal.NOT_FOUND
-    return AuditRecord(
-        occurred_at=datetime.datetime.now(datetime.UTC),
-        organization_code=principal.organization_code,
-        subject=principal.subject,
-        operation_name=operation,
-        fields=[f"Mutation.{mutation}"],
-        rows_counted=1 if done.outcome is Outcome.ACCEPTED else 0,
-        denials=json.dumps({f"Mutation.{mutation}": 1} if denied else {}),
-        writes=json.dumps(writes, separators=(",", ":")),
-    )
-
-
-class Rollback(Exception):
-    """Leaves the transaction with nothing written: the write was refused."""
-
-    def __init__(self, done: GateWrite) -> None:
-        super().__init__(done.reason)
-        self.done = done
-
-
-Act = Callable[[Connection], Awaitable[GateWrite]]
-
-
-async def write(
-    pools: SourcePools,
-    principal: Principal,
-    mutation: str,
-    reference: str,
-    act: Act,
-    *,
-    operation: str,
-    audit: Callable[[AuditRecord], None],
-) -> GateWrite:
-    """`act` in one transaction of the gate source, with its audit row (a refused one's
-    after the rollback)."""
-    in_place = pools.alongside("gate", "community")
-    async with pools["gate"].acquire() as connection:
-        try:
-            async with connection.transaction():
-                done = await act(connection)
-                if done.outcome is Outcome.REJECTED:
-                    raise Rollback(done)
-                record = audit_record(principal, operation, mutation, reference, done)
-                if in_place:
-                    await insert_audit_events(connection, [record])
-        except Rollback as rolled_back:
-            done = rolled_back.done
-            record = audit_record(principal, operation, mutation, reference, done)
-            if in_place:
-                await insert_audit_events(connection, [record])
-    if not in_place:
-        audit(record)
-    return done
 
 
 async def book_appointment(
@@ -333,21 +249,22 @@ async def book_appointment(
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> GateWrite:
+) -> Written:
     """Book a place of the slot for the calling trucker."""
     scac = trucker(principal)
     failed = refused(Refusal.NOT_FOUND, "terminal") if scac is None else None
     failed = failed or await prerequisites(pools, request)
 
-    async def act(connection: Connection) -> GateWrite:
+    async def act(connection: Connection) -> Written:
         return failed or await book_in(connection, request, scac or "")
 
-    return await write(
+    return await in_transaction(
         pools,
+        "gate",
         principal,
-        "bookAppointment",
-        request.reference,
         act,
+        mutation="bookAppointment",
+        details={"reference": request.reference},
         operation=operation,
         audit=audit,
     )
@@ -360,17 +277,24 @@ async def cancel_appointment(
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> GateWrite:
+) -> Written:
     """Cancel the calling trucker's scheduled appointment; its place goes back to the slot."""
     scac = trucker(principal)
 
-    async def act(connection: Connection) -> GateWrite:
+    async def act(connection: Connection) -> Written:
         if scac is None:
             return refused(Refusal.NOT_FOUND, "appointmentReference")
         return await cancel_in(connection, reference, scac)
 
-    return await write(
-        pools, principal, "cancelAppointment", reference, act, operation=operation, audit=audit
+    return await in_transaction(
+        pools,
+        "gate",
+        principal,
+        act,
+        mutation="cancelAppointment",
+        details={"reference": reference},
+        operation=operation,
+        audit=audit,
     )
 
 
@@ -428,11 +352,11 @@ class GateMove:
 
 def instant(value: datetime.datetime, field: str, now: datetime.datetime) -> datetime.datetime:
     if value.tzinfo is None:
-        raise InvalidAppointment(field, "needs a UTC offset")
+        raise Invalid(field, "needs a UTC offset")
     if value > now + CLOCK_SKEW:
-        raise InvalidAppointment(field, "is in the future")
+        raise Invalid(field, "is in the future")
     if not in_range(value):
-        raise InvalidAppointment(field, OUT_OF_RANGE)
+        raise Invalid(field, OUT_OF_RANGE)
     return value
 
 
@@ -446,17 +370,17 @@ def gate_move(
     times: tuple[datetime.datetime, datetime.datetime | None],
     now: datetime.datetime,
 ) -> GateMove:
-    """A gate move from its fields; InvalidAppointment names the one at fault."""
+    """A gate move from its fields; Invalid names the one at fault."""
     if move_type not in MOVE_TYPES:
-        raise InvalidAppointment("moveType", f"one of {', '.join(MOVE_TYPES)}")
+        raise Invalid("moveType", f"one of {', '.join(MOVE_TYPES)}")
     try:
         scac = identifiers.scac(trucker_scac, "truckerScac")
     except identifiers.IdentifierError as error:
-        raise InvalidAppointment(error.field, error.message) from None
+        raise Invalid(error.field, error.message) from None
     gate_in = instant(times[0], "gateInAt", now)
     gate_out = None if times[1] is None else instant(times[1], "gateOutAt", now)
     if gate_out is not None and gate_out <= gate_in:
-        raise InvalidAppointment("gateOutAt", "must be after gateInAt")
+        raise Invalid("gateOutAt", "must be after gateInAt")
     return GateMove(
         reference=checked(REFERENCE, reference, "transactionReference", "a reference") or "",
         lane=checked(LANE, lane, "lane", "a gate lane") or "",
@@ -479,7 +403,7 @@ def terminal_of(principal: Principal) -> tuple[str, str] | None:
     return None
 
 
-async def record_in(connection: Connection, move: GateMove, terminal: tuple[str, str]) -> GateWrite:
+async def record_in(connection: Connection, move: GateMove, terminal: tuple[str, str]) -> Written:
     stored = await connection.fetchrow(SELECT_MOVE, move.reference)
     if stored is not None:
         return await again(connection, move, terminal, stored)
@@ -505,23 +429,23 @@ async def record_in(connection: Connection, move: GateMove, terminal: tuple[str,
         move.gate_out_at,
     )
     await follow(connection, row)
-    return GateWrite(Outcome.ACCEPTED, row)
+    return Written.of(Outcome.ACCEPTED, row)
 
 
 async def again(
     connection: Connection, move: GateMove, terminal: tuple[str, str], stored: asyncpg.Record
-) -> GateWrite:
+) -> Written:
     """A reference recorded before: the truck leaving, a duplicate, or a conflict."""
     if (stored["unlocode"], stored["smdg_code"]) != terminal or not move.same_as(stored):
         return refused(Refusal.CONFLICT, "transactionReference", "this reference is taken")
     if move.gate_out_at is None or move.gate_out_at == stored["gate_out_at"]:
-        return GateWrite(Outcome.DUPLICATE, stored)
+        return Written.of(Outcome.DUPLICATE, stored)
     if stored["gate_out_at"] is not None:
         return refused(Refusal.CONFLICT, "gateOutAt", "the truck left at another time")
     # Locked by SELECT_MOVE: no one else can have set the gate-out since.
     row = await stored_row(connection, GATE_OUT, stored["id"], move.gate_out_at)
     await follow(connection, row)
-    return GateWrite(Outcome.ACCEPTED, row)
+    return Written.of(Outcome.ACCEPTED, row)
 
 
 async def stored_row(connection: Connection, sql: str, *args: object) -> asyncpg.Record:
@@ -544,21 +468,22 @@ async def record_gate_move(
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> GateWrite:
+) -> Written:
     """Record a gate-in (and gate-out, at once or later) at the calling terminal's gate."""
     terminal = terminal_of(principal)
 
-    async def act(connection: Connection) -> GateWrite:
+    async def act(connection: Connection) -> Written:
         if terminal is None:
             return refused(Refusal.NOT_FOUND, "transactionReference")
         return await record_in(connection, move, terminal)
 
-    return await write(
+    return await in_transaction(
         pools,
+        "gate",
         principal,
-        "recordGateTransaction",
-        move.reference,
         act,
+        mutation="recordGateTransaction",
+        details={"reference": move.reference},
         operation=operation,
         audit=audit,
     )
@@ -609,20 +534,20 @@ def return_rule(
     alternate: str | None,
     remark: str | None,
 ) -> ReturnRule:
-    """An empty-return rule from its fields; InvalidAppointment names the one at fault."""
+    """An empty-return rule from its fields; Invalid names the one at fault."""
     try:
         scac = identifiers.scac(carrier_scac, "carrierScac")
         iso = identifiers.iso_size_type(iso_code, "isoEquipmentCode")
     except identifiers.IdentifierError as error:
-        raise InvalidAppointment(error.field, error.message) from None
+        raise Invalid(error.field, error.message) from None
     start, end = valid
     for value, name in ((start, "validFrom"), (end, "validTo")):
         if value.tzinfo is None or not in_range(value):
-            raise InvalidAppointment(name, f"needs a UTC offset and {OUT_OF_RANGE}")
+            raise Invalid(name, f"needs a UTC offset and {OUT_OF_RANGE}")
     if end <= start:
-        raise InvalidAppointment("validTo", "must be after validFrom")
+        raise Invalid("validTo", "must be after validFrom")
     if remark is not None and not 0 < len(remark) <= 500:
-        raise InvalidAppointment("remark", "1 to 500 characters")
+        raise Invalid("remark", "1 to 500 characters")
     return ReturnRule(
         scac,
         iso,
@@ -636,15 +561,15 @@ def return_rule(
 
 async def set_rule_in(
     connection: Connection, rule: ReturnRule, terminal: tuple[str, str]
-) -> GateWrite:
+) -> Written:
     key = (*terminal, rule.carrier_scac, rule.iso_equipment_code, rule.valid_from)
     row = await connection.fetchrow(
         UPSERT_RULE, *key[:4], rule.accepting, rule.valid_from, rule.valid_to,
         rule.alternate_smdg_code, rule.remark,
     )  # fmt: skip
     if row is not None:
-        return GateWrite(Outcome.ACCEPTED, row)
-    return GateWrite(Outcome.DUPLICATE, await connection.fetchrow(SELECT_RULE, *key))
+        return Written.of(Outcome.ACCEPTED, row)
+    return Written.of(Outcome.DUPLICATE, await connection.fetchrow(SELECT_RULE, *key))
 
 
 async def set_empty_return_rule(
@@ -654,16 +579,23 @@ async def set_empty_return_rule(
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> GateWrite:
+) -> Written:
     """Set where the calling terminal takes a line's empties of a type, for a time."""
     terminal = terminal_of(principal)
     label = f"{rule.carrier_scac}/{rule.iso_equipment_code}/{rule.valid_from.isoformat()}"
 
-    async def act(connection: Connection) -> GateWrite:
+    async def act(connection: Connection) -> Written:
         if terminal is None:
             return refused(Refusal.NOT_FOUND, "carrierScac")
         return await set_rule_in(connection, rule, terminal)
 
-    return await write(
-        pools, principal, "setEmptyReturnRule", label, act, operation=operation, audit=audit
+    return await in_transaction(
+        pools,
+        "gate",
+        principal,
+        act,
+        mutation="setEmptyReturnRule",
+        details={"reference": label},
+        operation=operation,
+        audit=audit,
     )

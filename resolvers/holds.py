@@ -11,21 +11,18 @@ again is a duplicate that changes nothing.
 
 from __future__ import annotations
 
-import datetime
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import asyncpg
-
 from resolvers import identifiers
 from resolvers.cargo import CARRIER_RULE, FREE_DAYS, TERMINAL_RULE
-from resolvers.cargo_writes import STATUS_AFTER, UPDATE_VISIT_STATE, Outcome, Refusal
-from resolvers.community import AuditRecord, insert_audit_events
+from resolvers.cargo_writes import STATUS_AFTER, UPDATE_VISIT_STATE
+from resolvers.community import AuditRecord
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_ALL, SEES_NOTHING, Rule
 from resolvers.sources import Connection, SourcePools
+from resolvers.writes import Invalid, Outcome, Refusal, Written, in_transaction, refused
 
 HOLD_TYPES = ("CUSTOMS", "FREIGHT", "TERMINAL")
 REASON_CODE = re.compile(r"[A-Z0-9_]{2,32}")
@@ -66,13 +63,6 @@ RETURNING {HOLD_COLUMNS}
 """
 
 
-class InvalidHold(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 @dataclass(frozen=True, slots=True)
 class HoldRequest:
     """A hold to place or release, validated at the edge."""
@@ -89,26 +79,15 @@ class HoldRequest:
         try:
             container = identifiers.container_number(number, "containerNumber")
         except identifiers.IdentifierError as error:
-            raise InvalidHold(error.field, error.message) from None
+            raise Invalid(error.field, error.message) from None
         if hold_type not in HOLD_TYPES:
-            raise InvalidHold("type", f"one of {', '.join(HOLD_TYPES)}")
+            raise Invalid("type", f"one of {', '.join(HOLD_TYPES)}")
         if reason_code is not None and not REASON_CODE.fullmatch(reason_code):
             shown = repr(reason_code[:40])
-            raise InvalidHold("reasonCode", f"{shown} is not a reason code (A-Z, 0-9, _)")
+            raise Invalid("reasonCode", f"{shown} is not a reason code (A-Z, 0-9, _)")
         if remark is not None and not 0 < len(remark) <= MAX_REMARK:
-            raise InvalidHold("remark", f"1 to {MAX_REMARK} characters")
+            raise Invalid("remark", f"1 to {MAX_REMARK} characters")
         return cls(container, hold_type, reason_code, remark)
-
-
-@dataclass(frozen=True, slots=True)
-class HoldWrite:
-    """What a hold write did: the holds placed or released, or why it was refused."""
-
-    outcome: Outcome
-    holds: list[asyncpg.Record]
-    code: Refusal | None = None
-    field: str | None = None
-    reason: str | None = None
 
 
 def hold_write_rule(principal: Principal, hold_type: str) -> Rule:
@@ -137,56 +116,29 @@ async def locked_visit(
     return visit_id
 
 
-async def place(connection: Connection, visit_id: int, request: HoldRequest, by: str) -> HoldWrite:
+async def place(connection: Connection, visit_id: int, request: HoldRequest, by: str) -> Written:
     row = await connection.fetchrow(
         INSERT_HOLD, visit_id, request.hold_type, request.reason_code, request.remark, by
     )
     if row is not None:
-        return HoldWrite(Outcome.ACCEPTED, [row])
+        return Written.of(Outcome.ACCEPTED, row)
     standing = await connection.fetchrow(
         SELECT_OPEN_HOLD, visit_id, request.hold_type, request.reason_code
     )
-    return HoldWrite(Outcome.DUPLICATE, [standing] if standing else [])
+    return Written.of(Outcome.DUPLICATE, standing)
 
 
-async def release(
-    connection: Connection, visit_id: int, request: HoldRequest, by: str
-) -> HoldWrite:
+async def release(connection: Connection, visit_id: int, request: HoldRequest, by: str) -> Written:
     rows = await connection.fetch(
         RELEASE_HOLDS, visit_id, request.hold_type, request.reason_code, by
     )
     if not rows:
         return not_found("reasonCode" if request.reason_code else "type", "no such hold stands")
-    return HoldWrite(Outcome.ACCEPTED, list(rows))
+    return Written(Outcome.ACCEPTED, list(rows))
 
 
-def not_found(field: str, reason: str = NOT_YOURS) -> HoldWrite:
-    return HoldWrite(Outcome.REJECTED, [], Refusal.NOT_FOUND, field, reason)
-
-
-def audit_record(
-    principal: Principal, operation: str, mutation: str, request: HoldRequest, done: HoldWrite
-) -> AuditRecord:
-    writes = {
-        "mutation": mutation,
-        "outcome": done.outcome.value,
-        "container": request.container_number,
-        "type": request.hold_type,
-        "reasonCode": request.reason_code,
-        "holds": [row["id"] for row in done.holds],
-        "code": None if done.code is None else done.code.value,
-    }
-    refused = done.code is Refusal.NOT_FOUND
-    return AuditRecord(
-        occurred_at=datetime.datetime.now(datetime.UTC),
-        organization_code=principal.organization_code,
-        subject=principal.subject,
-        operation_name=operation,
-        fields=[f"Mutation.{mutation}"],
-        rows_counted=len(done.holds) if done.outcome is Outcome.ACCEPTED else 0,
-        denials=json.dumps({f"Mutation.{mutation}": 1} if refused else {}),
-        writes=json.dumps(writes, separators=(",", ":")),
-    )
+def not_found(field: str, reason: str = NOT_YOURS) -> Written:
+    return refused(Refusal.NOT_FOUND, field, reason)
 
 
 async def write_hold(
@@ -197,22 +149,32 @@ async def write_hold(
     mutation: str,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> HoldWrite:
+) -> Written:
     """Place (`mutation` "placeHold") or release ("releaseHold") in one transaction."""
-    act = place if mutation == "placeHold" else release
-    in_place = pools.alongside("cargo", "community")
+    place_or_release = place if mutation == "placeHold" else release
     by = principal.organization_code or ""
-    async with pools["cargo"].acquire() as connection, connection.transaction():
+
+    async def act(connection: Connection) -> Written:
         visit_id = await locked_visit(connection, principal, request)
         if visit_id is None:
-            done = not_found("containerNumber")
-        else:
-            done = await act(connection, visit_id, request, by)
+            return not_found("containerNumber")
+        done = await place_or_release(connection, visit_id, request, by)
         if done.outcome is Outcome.ACCEPTED:
             await connection.execute(UPDATE_VISIT_STATE, [visit_id], STATUS_AFTER, FREE_DAYS)
-        record = audit_record(principal, operation, mutation, request, done)
-        if in_place:
-            await insert_audit_events(connection, [record])
-    if not in_place:
-        audit(record)
-    return done
+        return done
+
+    details = {
+        "container": request.container_number,
+        "type": request.hold_type,
+        "reasonCode": request.reason_code,
+    }
+    return await in_transaction(
+        pools,
+        "cargo",
+        principal,
+        act,
+        mutation=mutation,
+        details=details,
+        operation=operation,
+        audit=audit,
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,12 +19,13 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from resolvers.cargo_writes import Outcome, Refusal
-from resolvers.community import AuditRecord, insert_audit_events
+from resolvers import writes
+from resolvers.community import AuditRecord
 from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.security import ADVISORY_COLUMNS
 from resolvers.sources import Connection, SourcePools
+from resolvers.writes import Invalid, Outcome, Refusal, Written, in_transaction
 
 REFERENCE = re.compile(r"[A-Z0-9-]{4,35}")
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -87,38 +87,31 @@ RETURNING {INCIDENT_COLUMNS}
 """
 
 
-class InvalidSecurityWrite(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 def choice(value: str, choices: Sequence[str], field_name: str) -> str:
     if value not in choices:
-        raise InvalidSecurityWrite(field_name, f"one of {', '.join(choices)}")
+        raise Invalid(field_name, f"one of {', '.join(choices)}")
     return value
 
 
 def text(value: str | None, field_name: str, limit: int) -> str | None:
     if value is not None and not 0 < len(value.strip()) <= limit:
-        raise InvalidSecurityWrite(field_name, f"1 to {limit} characters")
+        raise Invalid(field_name, f"1 to {limit} characters")
     return value
 
 
 def reference(value: str) -> str:
     if REFERENCE.fullmatch(value) is None:
-        raise InvalidSecurityWrite("reference", f"{value[:40]!r} is not a reference")
+        raise Invalid("reference", f"{value[:40]!r} is not a reference")
     return value
 
 
 def indicator(kind: str, value: str, path: str) -> tuple[str, str]:
     choice(kind, INDICATOR_TYPES, path + ".type")
     if not 0 < len(value) <= 500:
-        raise InvalidSecurityWrite(path + ".value", "1 to 500 characters")
+        raise Invalid(path + ".value", "1 to 500 characters")
     if indicator_ok(kind, value):
         return kind, value
-    raise InvalidSecurityWrite(path + ".value", f"{value[:40]!r} is not a {kind} indicator")
+    raise Invalid(path + ".value", f"{value[:40]!r} is not a {kind} indicator")
 
 
 def indicator_ok(kind: str, value: str) -> bool:
@@ -168,14 +161,14 @@ def advisory(
     """An advisory from its fields: (affected systems, facilities, indicators) in `parts`."""
     systems, facilities, indicators = parts
     if len(systems) > 50 or any(not 0 < len(s) <= 100 for s in systems):
-        raise InvalidSecurityWrite("affectedSystems", "at most 50, each 1 to 100 characters")
+        raise Invalid("affectedSystems", "at most 50, each 1 to 100 characters")
     if len(facilities) > 50 or len(indicators) > 200:
         field_name = "facilities" if len(facilities) > 50 else "indicators"
-        raise InvalidSecurityWrite(field_name, "at most 50 facilities and 200 indicators")
+        raise Invalid(field_name, "at most 50 facilities and 200 indicators")
     if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
-        raise InvalidSecurityWrite("expiresAt", "a future time with offset")
+        raise Invalid("expiresAt", "a future time with offset")
     if expires_at is not None and not in_range(expires_at):
-        raise InvalidSecurityWrite("expiresAt", OUT_OF_RANGE)
+        raise Invalid("expiresAt", OUT_OF_RANGE)
     return AdvisoryDraft(
         reference=reference(ref),
         title=text(title, "title", 200) or "",
@@ -214,9 +207,9 @@ def incident_update(
     now: datetime.datetime,
 ) -> IncidentUpdate:
     if detected_at is not None and (detected_at.tzinfo is None or detected_at > now):
-        raise InvalidSecurityWrite("detectedAt", "a past time with offset")
+        raise Invalid("detectedAt", "a past time with offset")
     if detected_at is not None and not in_range(detected_at):
-        raise InvalidSecurityWrite("detectedAt", OUT_OF_RANGE)
+        raise Invalid("detectedAt", OUT_OF_RANGE)
     return IncidentUpdate(
         reference=reference(ref),
         category=None if category is None else choice(category, CATEGORIES, "category"),
@@ -228,20 +221,11 @@ def incident_update(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SecurityWrite:
-    outcome: Outcome
-    row: asyncpg.Record | None
-    code: Refusal | None = None
-    field: str | None = None
-    reason: str | None = None
+def refused(code: Refusal, field_name: str, reason: str = NOT_YOURS) -> Written:
+    return writes.refused(code, field_name, reason)
 
 
-def refused(code: Refusal, field_name: str, reason: str = NOT_YOURS) -> SecurityWrite:
-    return SecurityWrite(Outcome.REJECTED, None, code, field_name, reason)
-
-
-async def publish_in(connection: Connection, draft: AdvisoryDraft, by: str) -> SecurityWrite:
+async def publish_in(connection: Connection, draft: AdvisoryDraft, by: str) -> Written:
     row = await connection.fetchrow(
         INSERT_ADVISORY,
         uuid.uuid4(),
@@ -257,7 +241,7 @@ async def publish_in(connection: Connection, draft: AdvisoryDraft, by: str) -> S
     if row is None:
         stored = await connection.fetchrow(SELECT_ADVISORY, draft.reference)
         if stored is not None and draft.same_as(stored):
-            return SecurityWrite(Outcome.DUPLICATE, stored)
+            return Written.of(Outcome.DUPLICATE, stored)
         return refused(Refusal.CONFLICT, "reference", "published before with other content")
     places = draft.facilities
     await connection.execute(
@@ -267,10 +251,10 @@ async def publish_in(connection: Connection, draft: AdvisoryDraft, by: str) -> S
     await connection.execute(
         INSERT_INDICATORS, row["id"], [k[0] for k in kinds], [k[1] for k in kinds]
     )
-    return SecurityWrite(Outcome.ACCEPTED, row)
+    return Written.of(Outcome.ACCEPTED, row)
 
 
-async def update_in(connection: Connection, update: IncidentUpdate, by: str) -> SecurityWrite:
+async def update_in(connection: Connection, update: IncidentUpdate, by: str) -> Written:
     stored = await connection.fetchrow(SELECT_INCIDENT, update.reference)
     terminal = update.terminal
     if stored is None:
@@ -291,7 +275,7 @@ async def update_in(connection: Connection, update: IncidentUpdate, by: str) -> 
             by,
             update.detected_at,
         )
-        return SecurityWrite(Outcome.ACCEPTED, row)
+        return Written.of(Outcome.ACCEPTED, row)
     merged = (
         update.category or stored["category"],
         update.severity or stored["severity"],
@@ -302,37 +286,9 @@ async def update_in(connection: Connection, update: IncidentUpdate, by: str) -> 
     )
     names = ("category", "severity", "status", "summary", "unlocode", "smdg_code", "detected_at")
     if merged == tuple(stored[n] for n in names):
-        return SecurityWrite(Outcome.DUPLICATE, stored)
+        return Written.of(Outcome.DUPLICATE, stored)
     row = await connection.fetchrow(UPDATE_INCIDENT, stored["id"], *merged)
-    return SecurityWrite(Outcome.ACCEPTED, row)
-
-
-def audit_record(
-    principal: Principal, operation: str, mutation: str, ref: str, done: SecurityWrite
-) -> AuditRecord:
-    writes = {
-        "mutation": mutation,
-        "outcome": done.outcome.value,
-        "reference": ref,
-        "code": None if done.code is None else done.code.value,
-    }
-    denied = done.code is Refusal.NOT_FOUND
-    return AuditRecord(
-        occurred_at=datetime.datetime.now(datetime.UTC),
-        organization_code=principal.organization_code,
-        subject=principal.subject,
-        operation_name=operation,
-        fields=[f"Mutation.{mutation}"],
-        rows_counted=1 if done.outcome is Outcome.ACCEPTED else 0,
-        denials=json.dumps({f"Mutation.{mutation}": 1} if denied else {}),
-        writes=json.dumps(writes, separators=(",", ":")),
-    )
-
-
-class Rollback(Exception):
-    def __init__(self, done: SecurityWrite) -> None:
-        super().__init__(done.reason)
-        self.done = done
+    return Written.of(Outcome.ACCEPTED, row)
 
 
 async def write_security(
@@ -340,32 +296,26 @@ async def write_security(
     principal: Principal,
     mutation: str,
     ref: str,
-    act: Callable[[Connection, str], Awaitable[SecurityWrite]],
+    act: Callable[[Connection, str], Awaitable[Written]],
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> SecurityWrite:
+) -> Written:
     """`act` by the CSOC in one transaction of the security source, with its audit row."""
-    in_place = pools.alongside("security", "community")
     csoc = principal.kind is OrganizationKind.CSOC and principal.organization_code
-    async with pools["security"].acquire() as connection:
-        try:
-            async with connection.transaction():
-                done = (
-                    await act(connection, principal.organization_code or "")
-                    if csoc
-                    else refused(Refusal.NOT_FOUND, "reference")
-                )
-                if done.outcome is Outcome.REJECTED:
-                    raise Rollback(done)
-                record = audit_record(principal, operation, mutation, ref, done)
-                if in_place:
-                    await insert_audit_events(connection, [record])
-        except Rollback as rolled_back:
-            done = rolled_back.done
-            record = audit_record(principal, operation, mutation, ref, done)
-            if in_place:
-                await insert_audit_events(connection, [record])
-    if not in_place:
-        audit(record)
-    return done
+
+    async def as_csoc(connection: Connection) -> Written:
+        if not csoc:
+            return refused(Refusal.NOT_FOUND, "reference")
+        return await act(connection, principal.organization_code or "")
+
+    return await in_transaction(
+        pools,
+        "security",
+        principal,
+        as_csoc,
+        mutation=mutation,
+        details={"reference": ref},
+        operation=operation,
+        audit=audit,
+    )

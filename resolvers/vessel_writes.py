@@ -11,20 +11,18 @@ times and status in the same transaction, which also writes the audit row.
 from __future__ import annotations
 
 import datetime
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import asyncpg
-
-from resolvers.cargo_writes import Outcome, Refusal
-from resolvers.community import AuditRecord, insert_audit_events
+from resolvers import writes
+from resolvers.community import AuditRecord
 from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.rules import SEES_NOTHING, Rule
 from resolvers.sources import Connection, SourcePools
 from resolvers.vessel import TIMESTAMP_COLUMNS, TIMESTAMP_FROM, timestamp_rule
+from resolvers.writes import Invalid, Outcome, Refusal, Written, in_transaction
 
 MAX_REMARK = 500
 ROLES = {
@@ -104,18 +102,11 @@ class TimestampRequest:
     remark: str | None
 
 
-class InvalidTimestamp(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 def a_uuid(value: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise InvalidTimestamp(field, f"{value[:40]!r} is not a UUID") from None
+        raise Invalid(field, f"{value[:40]!r} is not a UUID") from None
 
 
 def maybe_uuid(value: str | None, field: str) -> uuid.UUID | None:
@@ -124,39 +115,24 @@ def maybe_uuid(value: str | None, field: str) -> uuid.UUID | None:
 
 def checked_text(value: str | None, field: str, limit: int) -> str | None:
     if value is not None and not 0 < len(value) <= limit:
-        raise InvalidTimestamp(field, f"1 to {limit} characters")
+        raise Invalid(field, f"1 to {limit} characters")
     return value
 
 
 def when(value: datetime.datetime) -> datetime.datetime:
     if value.tzinfo is None:
-        raise InvalidTimestamp("dateTime", "needs a UTC offset")
+        raise Invalid("dateTime", "needs a UTC offset")
     if not in_range(value):
-        raise InvalidTimestamp("dateTime", OUT_OF_RANGE)
+        raise Invalid("dateTime", OUT_OF_RANGE)
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class TimestampWrite:
-    outcome: Outcome
-    timestamp: asyncpg.Record | None
-    code: Refusal | None = None
-    field: str | None = None
-    reason: str | None = None
-
-
-def refused(code: Refusal, field: str, reason: str = NOT_YOURS) -> TimestampWrite:
-    return TimestampWrite(Outcome.REJECTED, None, code, field, reason)
+def refused(code: Refusal, field: str, reason: str = NOT_YOURS) -> Written:
+    return writes.refused(code, field, reason)
 
 
 def write_rule(principal: Principal) -> Rule:
     return SEES_NOTHING if principal.kind not in ROLES else timestamp_rule(principal)
-
-
-class Rollback(Exception):
-    def __init__(self, done: TimestampWrite) -> None:
-        super().__init__(done.reason)
-        self.done = done
 
 
 @dataclass(slots=True)
@@ -167,7 +143,7 @@ class Timing:
     principal: Principal
     request: TimestampRequest
 
-    async def service(self) -> uuid.UUID | TimestampWrite:
+    async def service(self) -> uuid.UUID | Written:
         """The port call service the timestamp times (made at the terminal call if new)."""
         terminal = self.request.terminal or (None, None)
         sql, args = write_rule(self.principal).bind(
@@ -196,7 +172,7 @@ class Timing:
         )
         return await self.connection.fetchval(sql, *args) is not None
 
-    async def insert(self, service_id: uuid.UUID) -> TimestampWrite:
+    async def insert(self, service_id: uuid.UUID) -> Written:
         r = self.request
         content = (service_id, r.classifier, r.event_type, r.event_datetime, r.reply_to)
         publisher = self.principal.organization_code or ""
@@ -214,12 +190,12 @@ class Timing:
         stored = await self.connection.fetchrow(SELECT_TIMESTAMP, r.timestamp_id)
         if inserted is not None:
             await self.follow_call()
-            return TimestampWrite(Outcome.ACCEPTED, stored)
+            return Written.of(Outcome.ACCEPTED, stored)
         same = await self.connection.fetchval(
             SELECT_SAME, r.timestamp_id, *content, r.remark, r.delay_reason_code
         )
         if same:
-            return TimestampWrite(Outcome.DUPLICATE, stored)
+            return Written.of(Outcome.DUPLICATE, stored)
         reason = "a timestamp with this timestampID is stored with other content"
         return refused(Refusal.CONFLICT, "timestampID", reason)
 
@@ -232,38 +208,15 @@ class Timing:
         elif r.event_type == "DEPA":
             await self.connection.execute(DEPARTED, r.port_call_id, r.event_datetime)
 
-    async def run(self) -> TimestampWrite:
+    async def run(self) -> Written:
         service = await self.service()
-        if isinstance(service, TimestampWrite):
+        if isinstance(service, Written):
             return service
         if not await self.reply_is_in_call():
             return refused(
                 Refusal.NOT_FOUND, "replyToTimestampID", "names no timestamp of this port call"
             )
         return await self.insert(service)
-
-
-def audit_record(
-    principal: Principal, operation: str, request: TimestampRequest, done: TimestampWrite
-) -> AuditRecord:
-    writes = {
-        "mutation": "publishPortCallTimestamp",
-        "outcome": done.outcome.value,
-        "timestampID": str(request.timestamp_id),
-        "portCallID": str(request.port_call_id),
-        "code": None if done.code is None else done.code.value,
-    }
-    denied = done.code is Refusal.NOT_FOUND
-    return AuditRecord(
-        occurred_at=datetime.datetime.now(datetime.UTC),
-        organization_code=principal.organization_code,
-        subject=principal.subject,
-        operation_name=operation,
-        fields=["Mutation.publishPortCallTimestamp"],
-        rows_counted=1 if done.outcome is Outcome.ACCEPTED else 0,
-        denials=json.dumps({"Mutation.publishPortCallTimestamp": 1} if denied else {}),
-        writes=json.dumps(writes, separators=(",", ":")),
-    )
 
 
 async def publish_timestamp(
@@ -273,23 +226,20 @@ async def publish_timestamp(
     *,
     operation: str,
     audit: Callable[[AuditRecord], None],
-) -> TimestampWrite:
+) -> Written:
     """One timestamp in one transaction of the vessel source, with its audit row."""
-    in_place = pools.alongside("vessel", "community")
-    async with pools["vessel"].acquire() as connection:
-        try:
-            async with connection.transaction():
-                done = await Timing(connection, principal, request).run()
-                if done.outcome is Outcome.REJECTED:
-                    raise Rollback(done)
-                record = audit_record(principal, operation, request, done)
-                if in_place:
-                    await insert_audit_events(connection, [record])
-        except Rollback as rolled_back:
-            done = rolled_back.done
-            record = audit_record(principal, operation, request, done)
-            if in_place:
-                await insert_audit_events(connection, [record])
-    if not in_place:
-        audit(record)
-    return done
+
+    async def act(connection: Connection) -> Written:
+        return await Timing(connection, principal, request).run()
+
+    details = {"timestampID": str(request.timestamp_id), "portCallID": str(request.port_call_id)}
+    return await in_transaction(
+        pools,
+        "vessel",
+        principal,
+        act,
+        mutation="publishPortCallTimestamp",
+        details=details,
+        operation=operation,
+        audit=audit,
+    )

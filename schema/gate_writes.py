@@ -10,10 +10,7 @@ import asyncpg
 import strawberry
 
 from resolvers import identifiers
-from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.gate_writes import (
-    GateWrite,
-    InvalidAppointment,
     book_appointment,
     booking,
     cancel_appointment,
@@ -22,13 +19,14 @@ from resolvers.gate_writes import (
     return_rule,
     set_empty_return_rule,
 )
+from resolvers.writes import Invalid, Written, invalid
 from schema.context import Info
 from schema.gate import Appointment, EmptyReturnRule, GateMoveType, GateTransaction
 from schema.permissions import scopes
 from schema.publishing import busy
 from schema.scopes import Scope
 from schema.vessel import TerminalKeyInput
-from schema.writes import WriteOutcome, WriteRefusal
+from schema.writes import WriteStatus, status
 
 GATE_WRITE = scopes(Scope.GATE_WRITE)
 
@@ -61,33 +59,15 @@ class CancelAppointmentInput:
 
 
 @strawberry.type(description="What an appointment write did.")
-class AppointmentPayload:
-    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
-    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
-    field: str | None = strawberry.field(description="The input field at fault.")
-    reason: str | None = strawberry.field(description="What is wrong with it.")
+class AppointmentPayload(WriteStatus):
     appointment: Appointment | None = strawberry.field(
         description="The appointment booked, cancelled, or stored before (a duplicate)."
     )
 
     @classmethod
-    def of(cls, done: GateWrite) -> AppointmentPayload:
+    def of(cls, done: Written) -> AppointmentPayload:
         return cls(
-            outcome=WriteOutcome(done.outcome.value),
-            code=None if done.code is None else WriteRefusal(done.code.value),
-            field=done.field,
-            reason=done.reason,
-            appointment=None if done.row is None else Appointment.from_row(done.row),
-        )
-
-    @classmethod
-    def invalid(cls, field: str, reason: str) -> AppointmentPayload:
-        return cls(
-            outcome=WriteOutcome.REJECTED,
-            code=WriteRefusal.INVALID,
-            field=field,
-            reason=reason,
-            appointment=None,
+            **status(done), appointment=None if done.row is None else Appointment.from_row(done.row)
         )
 
 
@@ -101,7 +81,7 @@ def terminal_key(info: Info, terminal: TerminalKeyInput) -> tuple[str, str]:
             unlocode_field="terminal.unlocode",
         )
     except identifiers.IdentifierError as error:
-        raise InvalidAppointment(error.field, error.message) from None
+        raise Invalid(error.field, error.message) from None
 
 
 @strawberry.type
@@ -135,8 +115,8 @@ class AppointmentMutation:
                 operation=context.operation_name or "bookAppointment",
                 audit=context.audit,
             )
-        except InvalidAppointment as error:
-            return AppointmentPayload.invalid(error.field, error.reason)
+        except Invalid as error:
+            return AppointmentPayload.of(invalid(error))
         except asyncpg.QueryCanceledError:
             raise busy() from None
         return AppointmentPayload.of(done)
@@ -193,33 +173,16 @@ class RecordGateTransactionInput:
 
 
 @strawberry.type(description="What a gate move write did.")
-class GateTransactionPayload:
-    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
-    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
-    field: str | None = strawberry.field(description="The input field at fault.")
-    reason: str | None = strawberry.field(description="What is wrong with it.")
+class GateTransactionPayload(WriteStatus):
     gate_transaction: GateTransaction | None = strawberry.field(
         description="The move as stored, with its turn time once the truck has left."
     )
 
     @classmethod
-    def of(cls, done: GateWrite) -> GateTransactionPayload:
+    def of(cls, done: Written) -> GateTransactionPayload:
         return cls(
-            outcome=WriteOutcome(done.outcome.value),
-            code=None if done.code is None else WriteRefusal(done.code.value),
-            field=done.field,
-            reason=done.reason,
+            **status(done),
             gate_transaction=None if done.row is None else GateTransaction.from_row(done.row),
-        )
-
-    @classmethod
-    def invalid(cls, field: str, reason: str) -> GateTransactionPayload:
-        return cls(
-            outcome=WriteOutcome.REJECTED,
-            code=WriteRefusal.INVALID,
-            field=field,
-            reason=reason,
-            gate_transaction=None,
         )
 
 
@@ -255,8 +218,8 @@ class GateMoveMutation:
                 operation=context.operation_name or "recordGateTransaction",
                 audit=context.audit,
             )
-        except InvalidAppointment as error:
-            return GateTransactionPayload.invalid(error.field, error.reason)
+        except Invalid as error:
+            return GateTransactionPayload.of(invalid(error))
         except asyncpg.QueryCanceledError:
             raise busy() from None
         return GateTransactionPayload.of(done)
@@ -278,21 +241,13 @@ class SetEmptyReturnRuleInput:
 
 
 @strawberry.type(description="What an empty-return rule write did.")
-class EmptyReturnRulePayload:
-    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
-    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
-    field: str | None = strawberry.field(description="The input field at fault.")
-    reason: str | None = strawberry.field(description="What is wrong with it.")
+class EmptyReturnRulePayload(WriteStatus):
     rule: EmptyReturnRule | None = strawberry.field(description="The rule as stored.")
 
     @classmethod
-    def of(cls, done: GateWrite) -> EmptyReturnRulePayload:
+    def of(cls, done: Written) -> EmptyReturnRulePayload:
         return cls(
-            outcome=WriteOutcome(done.outcome.value),
-            code=None if done.code is None else WriteRefusal(done.code.value),
-            field=done.field,
-            reason=done.reason,
-            rule=None if done.row is None else EmptyReturnRule.from_row(done.row),
+            **status(done), rule=None if done.row is None else EmptyReturnRule.from_row(done.row)
         )
 
 
@@ -325,8 +280,8 @@ class ReturnRuleMutation:
                 operation=context.operation_name or "setEmptyReturnRule",
                 audit=context.audit,
             )
-        except InvalidAppointment as error:
-            done = GateWrite(Outcome.REJECTED, None, Refusal.INVALID, error.field, error.reason)
+        except Invalid as error:
+            done = invalid(error)
         except asyncpg.QueryCanceledError:
             raise busy() from None
         return EmptyReturnRulePayload.of(done)

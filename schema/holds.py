@@ -7,13 +7,14 @@ from typing import Annotated
 import asyncpg
 import strawberry
 
-from resolvers.holds import HoldRequest, HoldWrite, InvalidHold, write_hold
+from resolvers.holds import HoldRequest, write_hold
+from resolvers.writes import Invalid, Written, invalid
 from schema.cargo import Hold, HoldType
 from schema.context import Info
 from schema.permissions import scopes
 from schema.publishing import busy
 from schema.scopes import Scope
-from schema.writes import WriteOutcome, WriteRefusal
+from schema.writes import WriteStatus, status
 
 HOLDS_WRITE = scopes(Scope.HOLDS_WRITE)
 
@@ -43,34 +44,14 @@ class ReleaseHoldInput:
 
 
 @strawberry.type(description="What a hold write did.")
-class HoldPayload:
-    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
-    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
-    field: str | None = strawberry.field(description="The input field at fault.")
-    reason: str | None = strawberry.field(description="What is wrong with it.")
+class HoldPayload(WriteStatus):
     holds: list[Hold] = strawberry.field(
         description="The hold placed (or standing, for a duplicate), or the holds released."
     )
 
     @classmethod
-    def of(cls, done: HoldWrite) -> HoldPayload:
-        return cls(
-            outcome=WriteOutcome(done.outcome.value),
-            code=None if done.code is None else WriteRefusal(done.code.value),
-            field=done.field,
-            reason=done.reason,
-            holds=[Hold.from_row(row) for row in done.holds],
-        )
-
-    @classmethod
-    def invalid(cls, error: InvalidHold) -> HoldPayload:
-        return cls(
-            outcome=WriteOutcome.REJECTED,
-            code=WriteRefusal.INVALID,
-            field=error.field,
-            reason=error.reason,
-            holds=[],
-        )
+    def of(cls, done: Written) -> HoldPayload:
+        return cls(**status(done), holds=[Hold.from_row(row) for row in done.rows])
 
 
 async def write(info: Info, mutation: str, request: HoldRequest) -> HoldPayload:
@@ -107,8 +88,8 @@ class HoldMutation:
             request = HoldRequest.of(
                 input.container_number, input.type.value, input.reason_code, input.remark
             )
-        except InvalidHold as error:
-            return HoldPayload.invalid(error)
+        except Invalid as error:
+            return HoldPayload.of(invalid(error))
         return await write(info, "placeHold", request)
 
     @strawberry.federation.mutation(
@@ -123,8 +104,8 @@ class HoldMutation:
     ) -> HoldPayload | None:
         try:
             request = HoldRequest.of(input.container_number, input.type.value, input.reason_code)
-        except InvalidHold as error:
-            return HoldPayload.invalid(error)
+        except Invalid as error:
+            return HoldPayload.of(invalid(error))
         return await write(info, "releaseHold", request)
 
 

@@ -17,13 +17,8 @@ import strawberry
 from graphql import GraphQLError, GraphQLResolveInfo
 from strawberry.types.base import has_object_definition
 
-from resolvers.cargo_writes import (
-    ItemOutcome,
-    Outcome,
-    Publication,
-    TooManyEvents,
-    publish_events,
-)
+from resolvers.cargo_writes import ItemOutcome, Publication, TooManyEvents, publish_events
+from resolvers.writes import Outcome
 from schema.context import Context, Info
 from schema.inputs import bad_input
 from schema.permissions import scopes

@@ -9,16 +9,14 @@ import asyncpg
 import strawberry
 
 from resolvers import identifiers
-from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.security_writes import (
-    InvalidSecurityWrite,
-    SecurityWrite,
     advisory,
     incident_update,
     publish_in,
     update_in,
     write_security,
 )
+from resolvers.writes import Invalid, Written, invalid
 from schema.context import Info
 from schema.permissions import scopes
 from schema.publishing import busy
@@ -33,7 +31,7 @@ from schema.security import (
     TlpMarking,
 )
 from schema.vessel import TerminalKeyInput
-from schema.writes import WriteOutcome, WriteRefusal
+from schema.writes import WriteStatus, status
 
 SECURITY_WRITE = scopes(Scope.SECURITY_WRITE)
 
@@ -93,49 +91,25 @@ class UpdateIncidentInput:
 
 
 @strawberry.type(description="What an advisory write did.")
-class AdvisoryPayload:
-    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
-    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
-    field: str | None = strawberry.field(description="The input field at fault.")
-    reason: str | None = strawberry.field(description="What is wrong with it.")
+class AdvisoryPayload(WriteStatus):
     advisory: Advisory | None = strawberry.field(description="The advisory as stored.")
+
+    @classmethod
+    def of(cls, done: Written) -> AdvisoryPayload:
+        return cls(
+            **status(done), advisory=None if done.row is None else Advisory.from_row(done.row)
+        )
 
 
 @strawberry.type(description="What an incident write did.")
-class IncidentPayload:
-    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
-    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
-    field: str | None = strawberry.field(description="The input field at fault.")
-    reason: str | None = strawberry.field(description="What is wrong with it.")
+class IncidentPayload(WriteStatus):
     incident: Incident | None = strawberry.field(description="The incident as stored.")
 
-
-def refusal(done: SecurityWrite) -> WriteRefusal | None:
-    return None if done.code is None else WriteRefusal(done.code.value)
-
-
-def advisory_payload(done: SecurityWrite) -> AdvisoryPayload:
-    return AdvisoryPayload(
-        outcome=WriteOutcome(done.outcome.value),
-        code=refusal(done),
-        field=done.field,
-        reason=done.reason,
-        advisory=None if done.row is None else Advisory.from_row(done.row),
-    )
-
-
-def incident_payload(done: SecurityWrite) -> IncidentPayload:
-    return IncidentPayload(
-        outcome=WriteOutcome(done.outcome.value),
-        code=refusal(done),
-        field=done.field,
-        reason=done.reason,
-        incident=None if done.row is None else Incident.from_row(done.row),
-    )
-
-
-def invalid(error: InvalidSecurityWrite) -> SecurityWrite:
-    return SecurityWrite(Outcome.REJECTED, None, Refusal.INVALID, error.field, error.reason)
+    @classmethod
+    def of(cls, done: Written) -> IncidentPayload:
+        return cls(
+            **status(done), incident=None if done.row is None else Incident.from_row(done.row)
+        )
 
 
 def terminal_of(info: Info, terminal: TerminalKeyInput, path: str) -> tuple[str, str]:
@@ -145,7 +119,7 @@ def terminal_of(info: Info, terminal: TerminalKeyInput, path: str) -> tuple[str,
             terminal.smdg_code, port, field=f"{path}.smdgCode", unlocode_field=f"{path}.unlocode"
         )
     except identifiers.IdentifierError as error:
-        raise InvalidSecurityWrite(error.field, error.message) from None
+        raise Invalid(error.field, error.message) from None
 
 
 @strawberry.type
@@ -189,11 +163,11 @@ class SecurityMutation:
                 operation=context.operation_name or "publishAdvisory",
                 audit=context.audit,
             )
-        except InvalidSecurityWrite as error:
-            return advisory_payload(invalid(error))
+        except Invalid as error:
+            return AdvisoryPayload.of(invalid(error))
         except asyncpg.QueryCanceledError:
             raise busy() from None
-        return advisory_payload(done)
+        return AdvisoryPayload.of(done)
 
     @strawberry.federation.mutation(
         description="Open an incident, or update one by its reference (the CSOC); resolving "
@@ -226,11 +200,11 @@ class SecurityMutation:
                 operation=context.operation_name or "updateIncident",
                 audit=context.audit,
             )
-        except InvalidSecurityWrite as error:
-            return incident_payload(invalid(error))
+        except Invalid as error:
+            return IncidentPayload.of(invalid(error))
         except asyncpg.QueryCanceledError:
             raise busy() from None
-        return incident_payload(done)
+        return IncidentPayload.of(done)
 
 
 mutations: list[type] = [SecurityMutation]

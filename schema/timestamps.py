@@ -11,15 +11,14 @@ import strawberry
 from resolvers import identifiers
 from resolvers.vessel_writes import (
     MAX_REMARK,
-    InvalidTimestamp,
     TimestampRequest,
-    TimestampWrite,
     a_uuid,
     checked_text,
     maybe_uuid,
     publish_timestamp,
     when,
 )
+from resolvers.writes import Invalid, Written, invalid
 from schema.context import Info
 from schema.permissions import scopes
 from schema.publishing import busy
@@ -31,7 +30,7 @@ from schema.vessel import (
     Timestamp,
     TimestampClassifier,
 )
-from schema.writes import WriteOutcome, WriteRefusal
+from schema.writes import WriteStatus, status
 
 PORTCALL_WRITE = scopes(Scope.PORTCALL_WRITE)
 
@@ -70,33 +69,15 @@ class PortCallTimestampInput:
 
 
 @strawberry.type(description="What a timestamp write did.")
-class PortCallTimestampPayload:
-    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
-    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
-    field: str | None = strawberry.field(description="The input field at fault.")
-    reason: str | None = strawberry.field(description="What is wrong with it.")
+class PortCallTimestampPayload(WriteStatus):
     timestamp: Timestamp | None = strawberry.field(
         description="The timestamp stored (before, for a duplicate)."
     )
 
     @classmethod
-    def of(cls, done: TimestampWrite) -> PortCallTimestampPayload:
+    def of(cls, done: Written) -> PortCallTimestampPayload:
         return cls(
-            outcome=WriteOutcome(done.outcome.value),
-            code=None if done.code is None else WriteRefusal(done.code.value),
-            field=done.field,
-            reason=done.reason,
-            timestamp=None if done.timestamp is None else Timestamp.from_row(done.timestamp),
-        )
-
-    @classmethod
-    def invalid(cls, field: str, reason: str) -> PortCallTimestampPayload:
-        return cls(
-            outcome=WriteOutcome.REJECTED,
-            code=WriteRefusal.INVALID,
-            field=field,
-            reason=reason,
-            timestamp=None,
+            **status(done), timestamp=None if done.row is None else Timestamp.from_row(done.row)
         )
 
 
@@ -109,7 +90,7 @@ def terminal_of(info: Info, terminal: TerminalKeyInput | None) -> tuple[str, str
             terminal.smdg_code, port, field="terminal.smdgCode", unlocode_field="terminal.unlocode"
         )
     except identifiers.IdentifierError as error:
-        raise InvalidTimestamp(error.field, error.message) from None
+        raise Invalid(error.field, error.message) from None
 
 
 def request_of(info: Info, given: PortCallTimestampInput) -> TimestampRequest:
@@ -150,8 +131,8 @@ class TimestampMutation:
                 operation=context.operation_name or "publishPortCallTimestamp",
                 audit=context.audit,
             )
-        except InvalidTimestamp as error:
-            return PortCallTimestampPayload.invalid(error.field, error.reason)
+        except Invalid as error:
+            return PortCallTimestampPayload.of(invalid(error))
         except asyncpg.QueryCanceledError:
             raise busy() from None
         return PortCallTimestampPayload.of(done)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import strawberry
+
+from resolvers.writes import Written
 
 
 @strawberry.enum(description="What became of a write.")
@@ -26,3 +29,21 @@ class WriteRefusal(Enum):
         description="It names nothing you may write to (whether it exists or not).",
     )
     CONFLICT = strawberry.enum_value("CONFLICT", description="It contradicts what is stored.")
+
+
+@strawberry.type(description="What a write did: its outcome and, when refused, why.")
+class WriteStatus:
+    outcome: WriteOutcome = strawberry.field(description="What became of the write.")
+    code: WriteRefusal | None = strawberry.field(description="Why it was refused.")
+    field: str | None = strawberry.field(description="The input field at fault.")
+    reason: str | None = strawberry.field(description="What is wrong with it.")
+
+
+def status(done: Written) -> dict[str, Any]:
+    """A payload's WriteStatus fields, from what the write did."""
+    return {
+        "outcome": WriteOutcome(done.outcome.value),
+        "code": None if done.code is None else WriteRefusal(done.code.value),
+        "field": done.field,
+        "reason": done.reason,
+    }

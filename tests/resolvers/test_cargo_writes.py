@@ -17,15 +17,14 @@ from resolvers.cargo import FREE_DAYS
 from resolvers.cargo_writes import (
     STATUS_AFTER,
     UPDATE_VISIT_STATE,
-    Outcome,
     Publication,
-    Refusal,
     TooManyEvents,
     publish_events,
 )
 from resolvers.community import AuditRecord, insert_audit_events
 from resolvers.principal import Principal
 from resolvers.sources import SOURCES, Pool, SourcePools
+from resolvers.writes import Outcome, Refusal
 from tests.dcsa_events import Visit, equipment_event, visits
 from tests.helpers import carrier, held_visit, principal, terminal
 

@@ -11,13 +11,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.community import AuditRecord
 from resolvers.gate_writes import (
     Booking,
     GateMove,
-    GateWrite,
-    InvalidAppointment,
     book_appointment,
     booking,
     cancel_appointment,
@@ -26,6 +23,7 @@ from resolvers.gate_writes import (
 )
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.sources import SOURCES, Pool, SourcePools
+from resolvers.writes import Invalid, Outcome, Refusal, Written
 from tests.helpers import carrier, principal, terminal
 
 NOW = dt.datetime.now(dt.UTC)
@@ -64,12 +62,12 @@ def empty_pickup(reference: str | None = None, start: dt.datetime = SLOT) -> Boo
     return booking(APMT, start, "EMPTY_PICKUP", None, "7ABC123", reference, NOW)
 
 
-async def book(pools: SourcePools, who: Principal, request: Booking) -> GateWrite:
+async def book(pools: SourcePools, who: Principal, request: Booking) -> Written:
     records: list[AuditRecord] = []
     return await book_appointment(pools, who, request, operation="test", audit=records.append)
 
 
-async def cancel(pools: SourcePools, who: Principal, reference: str) -> GateWrite:
+async def cancel(pools: SourcePools, who: Principal, reference: str) -> Written:
     records: list[AuditRecord] = []
     return await cancel_appointment(pools, who, reference, operation="test", audit=records.append)
 
@@ -197,7 +195,7 @@ async def test_only_truckers_book_and_only_for_boxes_the_move_serves(pools: Sour
 def test_a_booking_is_checked_at_the_edge(
     start: dt.datetime, move_type: str, number: str | None, field: str, reason: str
 ) -> None:
-    with pytest.raises(InvalidAppointment) as caught:
+    with pytest.raises(Invalid) as caught:
         booking(APMT, start, move_type, number, None, None, NOW)
     assert (caught.value.field, caught.value.reason) == (field, reason)
 
@@ -229,7 +227,7 @@ def move(reference: str, out: dt.datetime | None = None, **changes: str | None) 
     )
 
 
-async def record(pools: SourcePools, who: Principal, given: GateMove) -> GateWrite:
+async def record(pools: SourcePools, who: Principal, given: GateMove) -> Written:
     records: list[AuditRecord] = []
     return await record_gate_move(pools, who, given, operation="test", audit=records.append)
 
@@ -288,6 +286,6 @@ async def test_gate_moves_are_the_terminals_own(pool: Pool, pools: SourcePools) 
 def test_a_gate_move_is_checked_at_the_edge(
     out: dt.datetime | None, changes: dict[str, str], field: str, reason: str
 ) -> None:
-    with pytest.raises(InvalidAppointment) as caught:
+    with pytest.raises(Invalid) as caught:
         move("GATE-0009", out, **changes)
     assert (caught.value.field, caught.value.reason) == (field, reason)

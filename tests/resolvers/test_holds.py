@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from resolvers.cargo_writes import Outcome, Refusal
 from resolvers.community import AuditRecord
-from resolvers.holds import HoldRequest, HoldWrite, InvalidHold, write_hold
+from resolvers.holds import HoldRequest, write_hold
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.sources import SOURCES, Pool, SourcePools
+from resolvers.writes import Invalid, Outcome, Refusal, Written
 from tests.helpers import carrier, principal, terminal
 
 MSCU = carrier("MSCU")
@@ -57,7 +57,7 @@ async def hold(
     request: HoldRequest,
     mutation: str = "placeHold",
     audit: list[AuditRecord] | None = None,
-) -> HoldWrite:
+) -> Written:
     handed_over = [] if audit is None else audit
     return await write_hold(
         pools, who, request, mutation=mutation, operation="test", audit=handed_over.append
@@ -77,8 +77,8 @@ async def test_a_freight_hold_stops_availability_until_released(
 ) -> None:
     request = HoldRequest.of(visit["equipment_reference"], "FREIGHT", "FREIGHT_UNPAID", "Pay up")
     placed = await hold(pools, MSCU, request)
-    assert (placed.outcome, len(placed.holds)) == (Outcome.ACCEPTED, 1)
-    row = placed.holds[0]
+    assert (placed.outcome, len(placed.rows)) == (Outcome.ACCEPTED, 1)
+    row = placed.rows[0]
     assert (row["container_visit_id"], row["hold_type"], row["reason_code"], row["remark"]) == (
         visit["id"],
         "FREIGHT",
@@ -88,10 +88,10 @@ async def test_a_freight_hold_stops_availability_until_released(
     assert (row["placed_by_code"], row["released_at"]) == ("MSCU", None)
     assert not await available(pool, visit["id"])
     again = await hold(pools, MSCU, request)
-    assert (again.outcome, [h["id"] for h in again.holds]) == (Outcome.DUPLICATE, [row["id"]])
+    assert (again.outcome, [h["id"] for h in again.rows]) == (Outcome.DUPLICATE, [row["id"]])
     released = await hold(pools, MSCU, request, "releaseHold")
     assert released.outcome is Outcome.ACCEPTED
-    assert [(h["id"], h["released_by_code"]) for h in released.holds] == [(row["id"], "MSCU")]
+    assert [(h["id"], h["released_by_code"]) for h in released.rows] == [(row["id"], "MSCU")]
     assert await available(pool, visit["id"])
     twice = await hold(pools, MSCU, request, "releaseHold")
     assert (twice.outcome, twice.code, twice.field, twice.reason) == (
@@ -109,7 +109,7 @@ async def test_another_carriers_box_is_not_found_changes_nothing_and_is_audited(
     audit: list[AuditRecord] = []
     request = HoldRequest.of(visit["equipment_reference"], "FREIGHT", "CHARGES_DUE")
     refused = await hold(pools, COSU, request, audit=audit)
-    assert (refused.outcome, refused.code, refused.field, refused.holds) == (
+    assert (refused.outcome, refused.code, refused.field, refused.rows) == (
         Outcome.REJECTED,
         Refusal.NOT_FOUND,
         "containerNumber",
@@ -131,7 +131,6 @@ async def test_another_carriers_box_is_not_found_changes_nothing_and_is_audited(
         "container": visit["equipment_reference"],
         "type": "FREIGHT",
         "reasonCode": "CHARGES_DUE",
-        "holds": [],
         "code": "NOT_FOUND",
     }
     assert audit == []  # written in the transaction: community shares cargo's database
@@ -196,6 +195,6 @@ async def test_who_may_hold_what(
 def test_a_hold_is_checked_at_the_edge(
     number: str, reason_code: str, remark: str | None, field: str, reason: str
 ) -> None:
-    with pytest.raises(InvalidHold) as caught:
+    with pytest.raises(Invalid) as caught:
         HoldRequest.of(number, "FREIGHT", reason_code, remark)
     assert (caught.value.field, caught.value.reason) == (field, reason)
