@@ -1,11 +1,13 @@
-"""Gate writes: truckers book and cancel their own appointments, a place of an hourly slot each.
+"""Gate writes: truckers book and cancel their own appointments, a place of an hourly slot
+each; terminals record the moves through their gates and set their empty-return rules.
 
 A slot is a terminal's gate capacity for one hour (gate.appointment_slot). Its row is made
 on the first booking, counting the live appointments already in that hour against the
 default capacity; a booking then takes a place with one conditional UPDATE, whose row lock
 makes concurrent bookings queue, so a slot never holds more than its capacity. Booking is
-idempotent by the trucker's own `appointmentReference`. Each write is one transaction on
-the gate source, with its audit row.
+idempotent by the trucker's own `appointmentReference`, a gate move by the terminal's
+`transactionReference`. Each write is one transaction on the gate source, with its audit row
+(resolvers.writes.in_transaction).
 """
 
 from __future__ import annotations
