@@ -72,18 +72,24 @@ SELECT (t.port_call_service_id, t.classifier, t.event_type, t.event_datetime,
 FROM vessel.timestamp t WHERE t.id = $1
 """
 SELECT_TIMESTAMP = f"SELECT {TIMESTAMP_COLUMNS} FROM {TIMESTAMP_FROM} WHERE t.id = $1"
-# An actual berth arrival or departure is the call's actual time (a departure only after
-# the arrival, as the table's CHECK has it).
+# An actual berth arrival at the call's first terminal call, or departure from its last, is
+# the call's actual time (a departure only after the arrival, as the table's CHECK has it);
+# the berths between move no port call.
 ARRIVED = """
 UPDATE vessel.port_call SET actual_arrival = $2,
     status = CASE WHEN status IN ('PLANNED', 'ARRIVED') THEN 'AT_BERTH' ELSE status END,
     updated_at = now()
 WHERE id = $1 AND (actual_departure IS NULL OR actual_departure > $2)
+  AND $3::uuid = (SELECT tc.id FROM vessel.terminal_call tc WHERE tc.port_call_id = $1
+                  ORDER BY tc.sequence LIMIT 1)
 """
 DEPARTED = """
 UPDATE vessel.port_call SET actual_departure = $2, status = 'DEPARTED', updated_at = now()
 WHERE id = $1 AND actual_arrival IS NOT NULL AND actual_arrival < $2
+  AND $3::uuid = (SELECT tc.id FROM vessel.terminal_call tc WHERE tc.port_call_id = $1
+                  ORDER BY tc.sequence DESC LIMIT 1)
 """
+CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +148,7 @@ class Timing:
     connection: Connection
     principal: Principal
     request: TimestampRequest
+    terminal_call_id: uuid.UUID | None = None
 
     async def service(self) -> uuid.UUID | Written:
         """The port call service the timestamp times (made at the terminal call if new)."""
@@ -155,6 +162,7 @@ class Timing:
         if len(calls) > 1:
             reason = "the call has several terminal calls: name the terminal"
             return refused(Refusal.INVALID, "terminal", reason)
+        self.terminal_call_id = calls[0]
         await self.connection.execute(
             ENSURE_SERVICE, uuid.uuid4(), calls[0], self.request.service_type
         )
@@ -203,12 +211,17 @@ class Timing:
         r = self.request
         if r.classifier != "ACT" or r.service_type != "BERTH":
             return
-        if r.event_type == "ARRI":
-            await self.connection.execute(ARRIVED, r.port_call_id, r.event_datetime)
-        elif r.event_type == "DEPA":
-            await self.connection.execute(DEPARTED, r.port_call_id, r.event_datetime)
+        moved = {"ARRI": ARRIVED, "DEPA": DEPARTED}.get(r.event_type)
+        if moved is not None:
+            await self.connection.execute(
+                moved, r.port_call_id, r.event_datetime, self.terminal_call_id
+            )
 
     async def run(self) -> Written:
+        r = self.request
+        now = datetime.datetime.now(datetime.UTC)
+        if r.classifier == "ACT" and r.event_datetime > now + CLOCK_SKEW:
+            return refused(Refusal.INVALID, "dateTime", "an actual time cannot lie in the future")
         service = await self.service()
         if isinstance(service, Written):
             return service

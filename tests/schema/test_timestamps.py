@@ -157,3 +157,59 @@ async def test_another_carriers_call_is_not_found_and_changes_nothing(
     done, errors = await answer(api, PUBLISH, {"input": stray}, tokens.mint("HLCU", "vessel:read"))
     assert done == {"publishPortCallTimestamp": None}
     refused(errors, UNAUTHORIZED, ["publishPortCallTimestamp"])
+
+
+async def test_only_the_first_and_last_terminal_calls_move_the_call(
+    writable_client: httpx.AsyncClient, tokens: Tokens, call: asyncpg.Record, writable_url: str
+) -> None:
+    connection = await asyncpg.connect(writable_url)
+    try:
+        second = await connection.fetchrow(
+            "SELECT unlocode, smdg_code FROM vessel.terminal WHERE smdg_code <> $1"
+            " ORDER BY unlocode, smdg_code LIMIT 1",
+            call["smdg_code"],
+        )
+        assert second is not None
+        await connection.execute(
+            "INSERT INTO vessel.terminal_call"
+            " (id, port_call_id, sequence, terminal_call_reference, unlocode, smdg_code)"
+            " VALUES ($1, $2, 2, 'TC-SECOND', $3, $4)",
+            uuid.uuid4(),
+            call["id"],
+            second["unlocode"],
+            second["smdg_code"],
+        )
+        api = Api(writable_client)
+        first_token = tokens.mint(f"{call['unlocode']}-{call['smdg_code']}", "portcall:write")
+        last_token = tokens.mint(f"{second['unlocode']}-{second['smdg_code']}", "portcall:write")
+        steps = [
+            (first_token, "ARRI", "2026-03-10T08:00:00Z", ("AT_BERTH", None)),
+            (first_token, "DEPA", "2026-03-11T08:00:00Z", ("AT_BERTH", None)),
+            (last_token, "DEPA", "2026-03-12T08:00:00Z", ("DEPARTED", "2026-03-12T08:00:00+00:00")),
+        ]
+        for token, event, at, expected in steps:
+            done, _ = await publish(api, token, timestamp(call, "ACT", event, at))
+            assert done["outcome"] == "ACCEPTED"
+            state = await connection.fetchrow(
+                "SELECT status, actual_departure FROM vessel.port_call WHERE id = $1", call["id"]
+            )
+            assert state is not None
+            departed = state["actual_departure"]
+            assert (state["status"], departed and departed.isoformat()) == expected
+    finally:
+        await connection.close()
+
+
+async def test_an_actual_time_cannot_lie_in_the_future(
+    writable_client: httpx.AsyncClient, tokens: Tokens, call: asyncpg.Record
+) -> None:
+    token = tokens.mint("HLCU", "portcall:write")
+    done, _ = await publish(
+        Api(writable_client), token, timestamp(call, "ACT", "ARRI", "2099-01-01T00:00:00Z")
+    )
+    assert (done["outcome"], done["code"], done["field"], done["reason"]) == (
+        "REJECTED",
+        "INVALID",
+        "dateTime",
+        "an actual time cannot lie in the future",
+    )
