@@ -26,7 +26,7 @@ from resolvers.gate import APPOINTMENT_COLUMNS, TRANSACTION_COLUMNS
 from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
 from resolvers.sources import Connection, SourcePools
-from resolvers.writes import Invalid, Outcome, Refusal, Written, in_transaction
+from resolvers.writes import Act, Invalid, Outcome, Refusal, Written, in_transaction
 
 DEFAULT_SLOT_CAPACITY = 40  # appointments per terminal and hour until a terminal says otherwise
 SLOT = datetime.timedelta(hours=1)
@@ -166,6 +166,23 @@ def booking(
     )
 
 
+async def gate_write(
+    pools: SourcePools,
+    principal: Principal,
+    act: Act,
+    mutation: str,
+    reference: str,
+    operation: str,
+    audit: Callable[[AuditRecord], None],
+) -> Written:
+    """`act` in one transaction of the gate source, audited under its reference."""
+    details = {"reference": reference}
+    return await in_transaction(
+        pools, "gate", principal, act, mutation=mutation, details=details,
+        operation=operation, audit=audit,
+    )  # fmt: skip
+
+
 def refused(code: Refusal, field: str, reason: str = NOT_YOURS) -> Written:
     return writes.refused(code, field, reason)
 
@@ -260,15 +277,8 @@ async def book_appointment(
     async def act(connection: Connection) -> Written:
         return failed or await book_in(connection, request, scac or "")
 
-    return await in_transaction(
-        pools,
-        "gate",
-        principal,
-        act,
-        mutation="bookAppointment",
-        details={"reference": request.reference},
-        operation=operation,
-        audit=audit,
+    return await gate_write(
+        pools, principal, act, "bookAppointment", request.reference, operation, audit
     )
 
 
@@ -288,16 +298,7 @@ async def cancel_appointment(
             return refused(Refusal.NOT_FOUND, "appointmentReference")
         return await cancel_in(connection, reference, scac)
 
-    return await in_transaction(
-        pools,
-        "gate",
-        principal,
-        act,
-        mutation="cancelAppointment",
-        details={"reference": reference},
-        operation=operation,
-        audit=audit,
-    )
+    return await gate_write(pools, principal, act, "cancelAppointment", reference, operation, audit)
 
 
 # --- Gate moves: terminals record them at their gates ---------------------------------------
@@ -479,15 +480,8 @@ async def record_gate_move(
             return refused(Refusal.NOT_FOUND, "transactionReference")
         return await record_in(connection, move, terminal)
 
-    return await in_transaction(
-        pools,
-        "gate",
-        principal,
-        act,
-        mutation="recordGateTransaction",
-        details={"reference": move.reference},
-        operation=operation,
-        audit=audit,
+    return await gate_write(
+        pools, principal, act, "recordGateTransaction", move.reference, operation, audit
     )
 
 
@@ -591,13 +585,4 @@ async def set_empty_return_rule(
             return refused(Refusal.NOT_FOUND, "carrierScac")
         return await set_rule_in(connection, rule, terminal)
 
-    return await in_transaction(
-        pools,
-        "gate",
-        principal,
-        act,
-        mutation="setEmptyReturnRule",
-        details={"reference": label},
-        operation=operation,
-        audit=audit,
-    )
+    return await gate_write(pools, principal, act, "setEmptyReturnRule", label, operation, audit)

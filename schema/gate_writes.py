@@ -9,7 +9,6 @@ from typing import Annotated
 import asyncpg
 import strawberry
 
-from resolvers import identifiers
 from resolvers.gate_writes import (
     book_appointment,
     booking,
@@ -26,7 +25,7 @@ from schema.permissions import scopes
 from schema.publishing import busy
 from schema.scopes import Scope
 from schema.vessel import TerminalKeyInput
-from schema.writes import WriteStatus, status
+from schema.writes import WriteStatus, status, terminal_key
 
 GATE_WRITE = scopes(Scope.GATE_WRITE)
 
@@ -71,19 +70,6 @@ class AppointmentPayload(WriteStatus):
         )
 
 
-def terminal_key(info: Info, terminal: TerminalKeyInput) -> tuple[str, str]:
-    port = terminal.unlocode if terminal.unlocode is not None else info.context.port_locode
-    try:
-        return identifiers.smdg_terminal_code(
-            terminal.smdg_code,
-            port,
-            field="terminal.smdgCode",
-            unlocode_field="terminal.unlocode",
-        )
-    except identifiers.IdentifierError as error:
-        raise Invalid(error.field, error.message) from None
-
-
 @strawberry.type
 class AppointmentMutation:
     @strawberry.federation.mutation(
@@ -100,7 +86,7 @@ class AppointmentMutation:
         context = info.context
         try:
             request = booking(
-                terminal_key(info, input.terminal),
+                terminal_key(info, input.terminal, "terminal"),
                 input.slot_start,
                 input.move_type.name,
                 input.container_number,

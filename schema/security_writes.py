@@ -8,7 +8,6 @@ from typing import Annotated
 import asyncpg
 import strawberry
 
-from resolvers import identifiers
 from resolvers.security_writes import (
     advisory,
     incident_update,
@@ -31,7 +30,7 @@ from schema.security import (
     TlpMarking,
 )
 from schema.vessel import TerminalKeyInput
-from schema.writes import WriteStatus, status
+from schema.writes import WriteStatus, status, terminal_key
 
 SECURITY_WRITE = scopes(Scope.SECURITY_WRITE)
 
@@ -112,16 +111,6 @@ class IncidentPayload(WriteStatus):
         )
 
 
-def terminal_of(info: Info, terminal: TerminalKeyInput, path: str) -> tuple[str, str]:
-    port = terminal.unlocode if terminal.unlocode is not None else info.context.port_locode
-    try:
-        return identifiers.smdg_terminal_code(
-            terminal.smdg_code, port, field=f"{path}.smdgCode", unlocode_field=f"{path}.unlocode"
-        )
-    except identifiers.IdentifierError as error:
-        raise Invalid(error.field, error.message) from None
-
-
 @strawberry.type
 class SecurityMutation:
     @strawberry.federation.mutation(
@@ -146,7 +135,7 @@ class SecurityMutation:
                 (
                     list(input.affected_systems),
                     [
-                        terminal_of(info, f, f"facilities[{i}]")
+                        terminal_key(info, f, f"facilities[{i}]")
                         for i, f in enumerate(input.facilities)
                     ],
                     [(i.type.name, i.value) for i in input.indicators],
@@ -187,7 +176,7 @@ class SecurityMutation:
                 None if input.severity is None else input.severity.name,
                 None if input.status is None else input.status.name,
                 input.summary,
-                None if input.terminal is None else terminal_of(info, input.terminal, "terminal"),
+                None if input.terminal is None else terminal_key(info, input.terminal, "terminal"),
                 input.detected_at,
                 datetime.datetime.now(datetime.UTC),
             )

@@ -8,7 +8,6 @@ from typing import Annotated
 import asyncpg
 import strawberry
 
-from resolvers import identifiers
 from resolvers.vessel_writes import (
     MAX_REMARK,
     TimestampRequest,
@@ -30,7 +29,7 @@ from schema.vessel import (
     Timestamp,
     TimestampClassifier,
 )
-from schema.writes import WriteStatus, status
+from schema.writes import WriteStatus, status, terminal_key
 
 PORTCALL_WRITE = scopes(Scope.PORTCALL_WRITE)
 
@@ -81,23 +80,11 @@ class PortCallTimestampPayload(WriteStatus):
         )
 
 
-def terminal_of(info: Info, terminal: TerminalKeyInput | None) -> tuple[str, str] | None:
-    if terminal is None:
-        return None
-    port = terminal.unlocode if terminal.unlocode is not None else info.context.port_locode
-    try:
-        return identifiers.smdg_terminal_code(
-            terminal.smdg_code, port, field="terminal.smdgCode", unlocode_field="terminal.unlocode"
-        )
-    except identifiers.IdentifierError as error:
-        raise Invalid(error.field, error.message) from None
-
-
 def request_of(info: Info, given: PortCallTimestampInput) -> TimestampRequest:
     return TimestampRequest(
         timestamp_id=a_uuid(given.timestamp_id, "timestampID"),
         port_call_id=a_uuid(given.port_call_id, "portCallID"),
-        terminal=terminal_of(info, given.terminal),
+        terminal=None if given.terminal is None else terminal_key(info, given.terminal, "terminal"),
         service_type=given.port_call_service_type_code.name,
         event_type=given.port_call_service_event_type_code.name,
         classifier=given.classifier_code.name,

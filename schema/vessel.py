@@ -572,16 +572,20 @@ class TerminalKeyInput:
     )
 
     def key(self, info: Info, argument: str) -> TerminalKey:
-        port = self.unlocode if self.unlocode is not None else info.context.port_locode
         try:
-            return identifiers.smdg_terminal_code(
-                self.smdg_code,
-                port,
-                field=f"{argument}.smdgCode",
-                unlocode_field=f"{argument}.unlocode",
-            )
+            return self.checked_key(info, argument)
         except IdentifierError as error:
             raise refused(error) from None
+
+    def checked_key(self, info: Info, argument: str) -> TerminalKey:
+        """The (UN/LOCODE, SMDG code) named; IdentifierError names the field at fault."""
+        port = self.unlocode if self.unlocode is not None else info.context.port_locode
+        return identifiers.smdg_terminal_code(
+            self.smdg_code,
+            port,
+            field=f"{argument}.smdgCode",
+            unlocode_field=f"{argument}.unlocode",
+        )
 
 
 @strawberry.input(description="Conditions on port calls; all those given must hold.")

@@ -7,7 +7,10 @@ from typing import Any
 
 import strawberry
 
-from resolvers.writes import Written
+from resolvers import identifiers
+from resolvers.writes import Invalid, Written
+from schema.context import Info
+from schema.vessel import TerminalKeyInput
 
 
 @strawberry.enum(description="What became of a write.")
@@ -47,3 +50,11 @@ def status(done: Written) -> dict[str, Any]:
         "field": done.field,
         "reason": done.reason,
     }
+
+
+def terminal_key(info: Info, terminal: TerminalKeyInput, path: str) -> tuple[str, str]:
+    """A write's terminal: a refusal of it is the write's INVALID outcome, naming `path`."""
+    try:
+        return terminal.checked_key(info, path)
+    except identifiers.IdentifierError as error:
+        raise Invalid(error.field, error.message) from None
