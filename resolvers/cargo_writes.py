@@ -287,7 +287,7 @@ SET status = n.status,
     last_free_day = n.last_free_day,
     updated_at = now()
 FROM next n
-WHERE cv.id = n.id
+WHERE cv.id = n.id AND cv.id = ANY($1::bigint[])  -- else a hash join reads every visit
   AND (cv.status, cv.available_for_pickup, cv.last_free_day)
       IS DISTINCT FROM (n.status, n.available_for_pickup, n.last_free_day)
 """
