@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from graph.audit import AuditSink
 from graph.auth import KeySource, key_source_from_settings
-from graph.database import QueryObserver, close_pools, open_pools
+from graph.database import QueryObserver, close_pools, listening_connection, open_pools
 from graph.dcsa import EVENTS_PATH, events_endpoint
 from graph.health import healthz, readyz
 from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
 from graph.settings import Settings
 from graph.state import AppState
+from graph.subscriptions import subscriptions_endpoint
 from graph.view import graphql_endpoint
+from resolvers.changes import ChangeFeed
 from schema import schema
 
 
@@ -57,6 +60,8 @@ def create_app(
         pools = await open_pools(dsns, settings, observer)
         audit = AuditSink(pools["community"])
         audit.start()
+        changes = ChangeFeed(pools["cargo"], partial(listening_connection, dsns["cargo"]))
+        await changes.start()
         app.state.harborgraph = AppState(
             settings,
             pools,
@@ -64,10 +69,12 @@ def create_app(
             keys,
             audit,
             published,
+            changes,
         )
         try:
             yield
         finally:
+            await changes.stop()
             await audit.stop()
             await close_pools(pools)
 
@@ -75,6 +82,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", subscriptions_endpoint),
         Route(EVENTS_PATH, events_endpoint, methods=["GET", "POST"]),
         Route("/.well-known/jwks.json", jwks_endpoint, methods=["GET"]),
     ]

@@ -337,7 +337,7 @@ async def verify(token: str, *, settings: JwtSettings, keys: KeySource) -> Claim
 # --------------------------------------------------------------------------- principal
 
 
-def _bearer_token(authorization: str) -> str:
+def bearer_token(authorization: str) -> str:
     parts = authorization.split()
     if parts[0].lower() != "bearer":
         raise InvalidToken("Authorization header must use the Bearer scheme")
@@ -361,7 +361,7 @@ async def authenticate(
     """The Principal for an Authorization header value: ANONYMOUS without one."""
     if authorization is None or not authorization.strip():
         return ANONYMOUS
-    claims = await verify_token(_bearer_token(authorization))
+    claims = await verify_token(bearer_token(authorization))
     organization = await lookup(claims.organization_code)
     if organization is None:
         code = claims.organization_code[:64]

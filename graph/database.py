@@ -88,6 +88,14 @@ async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | No
     return pool
 
 
+async def listening_connection(dsn: str) -> Connection:
+    """A connection of its own for LISTEN (a pool's would be handed to other requests)."""
+    connection: Connection = await asyncpg.connect(
+        dsn, server_settings={"application_name": "harborgraph listener"}
+    )
+    return connection
+
+
 async def open_pools(
     dsns: Mapping[str, str], settings: Settings, observer: QueryObserver | None = None
 ) -> SourcePools:

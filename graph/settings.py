@@ -48,6 +48,7 @@ class Settings:
     statement_timeout_ms: int = 5000
     max_page_size: int = 100
     execution: str = "compiled"  # EXECUTIONS: how queries are answered
+    max_subscriptions: int = 100  # open at once, per partner and replica
 
     @property
     def development(self) -> bool:
@@ -158,4 +159,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", 5000, 100, 600_000),
         max_page_size=_int(env, "MAX_PAGE_SIZE", 100, 1, 1000),
         execution=_execution(env),
+        max_subscriptions=_int(env, "MAX_SUBSCRIPTIONS", 100, 1, 100_000),
     )

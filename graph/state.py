@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from strawberry.federation import Schema
 
 from graph.audit import AuditSink
-from graph.auth import KeySource, authenticate, verifier
+from graph.auth import KeySource, authenticate, bearer_token, verifier
 from graph.organizations import OrganizationCache
 from graph.settings import Settings
 from graph.verified import VerifiedTokens
+from resolvers.changes import ChangeFeed
 from resolvers.community import OrgRecord, organization_by_code
 from resolvers.principal import Principal
 from resolvers.sources import SourcePools
+
+
+class OperationCounts:
+    """Operations open per partner on this replica (the anonymous per client address)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: Counter[str] = Counter()
+
+    def take(self, holder: str) -> bool:
+        if self._open[holder] >= self.limit:
+            return False
+        self._open[holder] += 1
+        return True
+
+    def give_back(self, holder: str) -> None:
+        self._open[holder] -= 1
+        if self._open[holder] <= 0:
+            del self._open[holder]
 
 
 @dataclass(slots=True)
@@ -25,13 +46,16 @@ class AppState:
     keys: KeySource
     audit: AuditSink
     jwks: dict[str, Any] | None  # published in development mode only
+    changes: ChangeFeed | None = None  # follows the change log (subscriptions)
     organizations: OrganizationCache = field(init=False)
     tokens: VerifiedTokens = field(init=False)
+    operations: OperationCounts = field(init=False)  # open over WebSockets
 
     def __post_init__(self) -> None:
         self.organizations = OrganizationCache(self._organization)
         verify = verifier(self.settings.jwt, self.keys)
         self.tokens = VerifiedTokens(verify, self.settings.jwt.leeway_seconds)
+        self.operations = OperationCounts(self.settings.max_subscriptions)
 
     async def _organization(self, code: str) -> OrgRecord | None:
         return await organization_by_code(self.pools["community"], code)
@@ -40,3 +64,11 @@ class AppState:
         return await authenticate(
             authorization, verify_token=self.tokens, lookup=self.organizations
         )
+
+    async def authenticate_until(self, authorization: str | None) -> tuple[Principal, int | None]:
+        """The Principal, and when its token expires (None: anonymous)."""
+        principal = await self.authenticate(authorization)
+        if principal.anonymous or authorization is None:
+            return principal, None
+        claims = await self.tokens(bearer_token(authorization))  # verified above: cached
+        return principal, claims.expires_at

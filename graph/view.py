@@ -51,7 +51,7 @@ def _request_error(
     return _json(payload, status, media_type, **headers)
 
 
-def _payload(result: ExecutionResult, context: Context, development: bool) -> bytes:
+def result_payload(result: ExecutionResult, context: Context, development: bool) -> bytes:
     parts: list[bytes] = []
     if result.errors:
         errors = [masked(e, not development).formatted for e in result.errors]
@@ -159,7 +159,7 @@ def _context(state: AppState, principal: Principal, gql: GraphQLRequest) -> Cont
     return context
 
 
-def _audit(state: AppState, context: Context) -> None:
+def audit_request(state: AppState, context: Context) -> None:
     record = audit_record(context.access, context.operation_name)
     if record is not None:
         state.audit.submit(record)
@@ -173,8 +173,8 @@ async def _serve(request: Request, state: AppState, media_type: str) -> Response
         result = await _execute(state, gql, context, get=request.method == "GET")
     finally:
         context.close()
-    _audit(state, context)
-    payload = _payload(result, context, state.settings.development)
+    audit_request(state, context)
+    payload = result_payload(result, context, state.settings.development)
     return _json(payload, _status(result, media_type), media_type)
 
 

@@ -5,8 +5,9 @@ none is. Events are idempotent by eventID (the same content again is a duplicate
 content a conflict); a retraction marks the event it retracts. Write rules are row rules: a
 carrier writes for its own SCAC's visits and documents, a terminal at its terminal; an event
 outside them is "not found", exactly as one that does not exist. An accepted batch updates
-the state of the visits its actual events belong to and writes its audit row in the same
-transaction (when the community source shares cargo's database; else right after).
+the state of the visits its actual events belong to, appends its events to the change log
+(resolvers.changes: subscriptions) and writes its audit row in the same transaction (the
+audit row when the community source shares cargo's database; else right after).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from resolvers.cargo import (
     TERMINAL_RULE,
     UNTIED_SLOT,
 )
+from resolvers.changes import append_events
 from resolvers.community import AuditRecord, insert_audit_events
 from resolvers.dcsa import (
     AS_WRITTEN,
@@ -541,6 +543,16 @@ class Writer:
                 UPDATE_VISIT_STATE, sorted(self.visits), STATUS_AFTER, FREE_DAYS
             )
 
+    async def log_changes(self) -> None:
+        """The stored events, in the batch's order, onto the change log (subscriptions)."""
+        stored = [
+            d.event_id
+            for i, d in sorted(self.batch.drafts.items())
+            if i in self.accepted and isinstance(d, EventDraft)
+        ]
+        if stored:
+            await append_events(self.connection, stored)
+
     @property
     def publisher(self) -> str:
         return self.principal.organization_code or ""
@@ -607,6 +619,7 @@ async def write(
     await writer.store_retractions()
     if not batch.refusals:
         await writer.update_visits()
+        await writer.log_changes()
     return writer
 
 

@@ -33,6 +33,7 @@ from schema import (
     publishing,
     security,
     security_writes,
+    subscriptions,
     timestamps,
     vessel,
 )
@@ -46,6 +47,7 @@ from schema.scopes import Scope
 
 DOMAINS = (vessel, cargo, events, gate, security, insights, community)
 PUBLISHERS = (publishing, timestamps, holds, gate_writes, security_writes)
+STREAMS = (subscriptions,)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
@@ -92,9 +94,11 @@ def build_schema(development: bool = True, compiled: bool = True) -> Harborgraph
     """The schema; `compiled` answers the queries the planner supports in SQL (issue 9)."""
     query = merge_types("Query", tuple(q for d in DOMAINS for q in d.queries))
     mutation = merge_types("Mutation", tuple(m for p in PUBLISHERS for m in p.mutations))
+    subscription = merge_types("Subscription", tuple(s for d in STREAMS for s in d.subscriptions))
     built = HarborgraphSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=[t for d in DOMAINS for t in d.types],
         federation_version="2.7",
         extensions=_extensions(development),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from resolvers.changes import ChangeFeed
 from resolvers.community import AuditRecord
 from resolvers.principal import Principal
 from resolvers.sources import SourcePools
@@ -27,6 +28,7 @@ class Context:
     access: FieldAccess
     audit: Callable[[AuditRecord], None]  # what a write did, for the audit trail
     operation_name: str | None = None
+    changes: ChangeFeed | None = None  # the replica's change feed (subscriptions)
     memo: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -49,6 +51,7 @@ def new_context(
     max_page_size: int,
     port_locode: str,
     audit: Callable[[AuditRecord], None],
+    changes: ChangeFeed | None = None,
 ) -> Context:
     return Context(
         principal=principal,
@@ -57,6 +60,7 @@ def new_context(
         port_locode=port_locode,
         access=FieldAccess(principal),
         audit=audit,
+        changes=changes,
     )
 
 

@@ -216,6 +216,8 @@ def _protect_field(
     requirement = requirement_of(coordinate, graphql_field)
     if requirement is not None:
         resolve = guard(resolve, requirement)
+        if graphql_field.subscribe is not None:  # a refused stream never starts
+            graphql_field.subscribe = guard(graphql_field.subscribe, requirement)
     graphql_field.resolve = resolve
     return requirement
 

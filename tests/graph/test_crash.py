@@ -11,14 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +24,8 @@ import pytest
 from graph.demo import mint_dev_token
 from graph.settings import load_settings
 from tests.dcsa_events import equipment_event, visits
+from tests.servers import Server, free_port
 
-READY_SECONDS = 30.0
 BATCH = """
 SELECT count(*) FROM cargo.event WHERE event_id = ANY($1::uuid[])
 """
@@ -44,57 +39,6 @@ SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid()
   AND query LIKE '%INSERT INTO cargo.event (%'
 """
-
-
-@dataclass
-class Server:
-    url: str
-    env: dict[str, str]
-    folder: Path
-    process: asyncio.subprocess.Process | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.env['HARBORGRAPH_PORT']}"
-
-    async def start(self) -> None:
-        with (self.folder / "serve.err").open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "graph.cli", "serve", "--workers", "1"),
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-        deadline = time.monotonic() + READY_SECONDS
-        async with httpx.AsyncClient(base_url=self.base) as client:
-            while time.monotonic() < deadline:
-                assert self.process.returncode is None, (self.folder / "serve.err").read_text()
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/readyz", timeout=2)).status_code == 200:
-                        return
-                await asyncio.sleep(0.2)
-        raise AssertionError("the server did not get ready")
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        await asyncio.wait_for(self.process.wait(), timeout=10)
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout=20)
-            except TimeoutError:
-                self.process.kill()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -35,7 +35,11 @@ def _undocumented() -> list[str]:
     for node in parse(print_sdl()).definitions:
         if not isinstance(node, DESCRIBED) or node.name.value in FEDERATION_OWN:
             continue
-        if node.description is None and node.name.value not in ("Query", "Mutation"):
+        if node.description is None and node.name.value not in (
+            "Query",
+            "Mutation",
+            "Subscription",
+        ):
             missing.append(node.name.value)
         for member in getattr(node, "fields", None) or getattr(node, "values", None) or ():
             coordinate = f"{node.name.value}.{member.name.value}"
