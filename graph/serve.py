@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import uvicorn
 
@@ -18,6 +19,11 @@ from graph.settings import Settings
 from resolvers.community import first_organization_of_kind
 
 log = logging.getLogger("harborgraph")
+
+# Ports hold thousands of sockets open: uvicorn's sans-I/O websockets protocol, without
+# permessage-deflate (its zlib state per socket was most of an idle socket's memory:
+# 127 KB a socket with uvicorn's defaults, 21 KB so, measured on a bare ASGI app).
+WEBSOCKETS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 async def _demo_tokens(settings: Settings, dsns: Mapping[str, str]) -> list[str]:
@@ -59,7 +65,7 @@ def serve(settings: Settings, *, print_tokens: bool, workers: int = 1) -> int:
             return 0
         app = create_app(settings, dbs.dsns)
         settle_collector()
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", **WEBSOCKETS)
     return 0
 
 
@@ -77,4 +83,5 @@ def _serve_workers(settings: Settings, dsns: Mapping[str, str], workers: int) ->
         port=settings.port,
         workers=workers,
         log_level="info",
+        **WEBSOCKETS,
     )

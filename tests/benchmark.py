@@ -56,6 +56,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from tests.bench_ingest import IngestResult
+    from tests.bench_subscriptions import SubscriptionResult
 
 HERE = Path(__file__).resolve().parent
 LOAD_GENERATOR = HERE / "bench_load.py"
@@ -474,18 +475,34 @@ def cpu_seconds(pid: int) -> float | None:
 
 def process_tree_cpu_seconds(root: int) -> float | None:
     """CPU of a process and its descendants (a supervisor's workers), Linux /proc only."""
+    spent = [cpu_seconds(pid) for pid in process_tree(root)]
+    return None if spent[0] is None and len(spent) == 1 else sum(s or 0.0 for s in spent)
+
+
+def process_tree_rss(root: int) -> int | None:
+    """Resident memory (bytes) of a process and its descendants, Linux /proc only."""
+    total = 0
+    for pid in process_tree(root):
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+    return total or None
+
+
+def process_tree(root: int) -> list[int]:
+    """A process and its descendants, the root first."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
             parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-    tree, frontier = {root}, [root]
+    tree, frontier = [root], [root]
     while frontier:
         parent = frontier.pop()
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(children)
+        tree += children
         frontier += children
-    spent = [cpu_seconds(pid) for pid in tree]
-    return None if spent[0] is None and len(spent) == 1 else sum(s or 0.0 for s in spent)
+    return tree
 
 
 def postgres_cpu_seconds() -> float | None:
@@ -720,6 +737,7 @@ class ScaleResults:
     answers: dict[str, str] = field(default_factory=dict)  # partner -> what it got
     checks: list[str] = field(default_factory=list)
     ingest: list[IngestResult] = field(default_factory=list)
+    subscriptions: SubscriptionResult | None = None
 
     def row(self, partner: str, path: str) -> Row:
         return next(r for r in self.rows if r.partner == partner and r.path == path)
@@ -799,7 +817,7 @@ def run_scale(args: argparse.Namespace, scale: float, workdir: Path) -> ScaleRes
         print(f"seeded {sum(seeded.counts.values()):,} rows in {seeded.seconds:.1f} s:")
         print_counts(seeded.counts)
         print(f"partners: {seeded.partners}; carrier SCAC {seeded.scac}", flush=True)
-        if not args.ingest_only:
+        if not (args.ingest_only or args.subscriptions_only):
             compiled = serve_and_measure(args, url, workdir, "compiled", results, before)
             resolvers = serve_and_measure(args, url, workdir, "resolvers", results, before)
             for partner in PARTNERS:
@@ -807,8 +825,38 @@ def run_scale(args: argparse.Namespace, scale: float, workdir: Path) -> ScaleRes
                     continue
                 same = compiled[partner] == resolvers[partner]
                 results.checks.append(f"{partner}: compiled answer equals resolvers': {same}")
-        results.ingest = serve_and_ingest(args, url, workdir, seeded)
+        if not args.subscriptions_only:
+            results.ingest = serve_and_ingest(args, url, workdir, seeded)
+        if not args.ingest_only:
+            results.subscriptions = serve_and_subscribe(args, url, workdir)
     return results
+
+
+def serve_and_subscribe(args: argparse.Namespace, url: str, workdir: Path) -> SubscriptionResult:
+    """2,000 subscribers on one replica (one process, one worker) while events are published."""
+    from graph.demo import mint_dev_token
+    from graph.settings import load_settings
+    from tests.bench_subscriptions import SUBSCRIBERS, carriers_and_visits, measure_subscriptions
+
+    env = {**server_env(url, workdir / "data", free_port(), "compiled")}
+    env["HARBORGRAPH_MAX_SUBSCRIPTIONS"] = str(SUBSCRIBERS)
+    settings = load_settings(env)
+    base = f"http://{HOST}:{env['HARBORGRAPH_PORT']}"
+    carriers = list(asyncio.run(carriers_and_visits(url)))
+    readers = {
+        c: mint_dev_token(settings, org=c, scopes=["cargo:read"], ttl=3600) for c in carriers
+    }
+    writers = {
+        c: mint_dev_token(settings, org=c, scopes=["events:write"], ttl=3600) for c in carriers
+    }
+    print(
+        f"  subscriptions: {SUBSCRIBERS:,} subscribers of {len(carriers)} carriers ...", flush=True
+    )
+    command = ["-m", "graph.cli", "serve", "--workers", "1"]
+    with server(env, args, workdir / "server-subscriptions.log", command) as pid:
+        return asyncio.run(
+            measure_subscriptions(base, url, readers, writers, lambda: process_tree_rss(pid))
+        )
 
 
 def serve_and_ingest(
@@ -873,6 +921,7 @@ def table(results: ScaleResults, args: argparse.Namespace) -> None:
             f"{c.p99 / f.p99:4.2f}x   compiled/resolvers req/s {c.rps / r.rps:5.1f}x"
         )
     ingest_table(results.ingest)
+    subscriptions_line(results.subscriptions)
     for check in results.checks:
         print("  " + check)
 
@@ -893,6 +942,19 @@ def ingest_table(results: list[IngestResult]) -> None:
             f"per 1,000 events: server {shown(r.cpu_ms['server'])}, PostgreSQL "
             f"{shown(r.cpu_ms['postgres'])}, load generator {shown(r.cpu_ms['client'])}"
         )
+
+
+def subscriptions_line(result: SubscriptionResult | None) -> None:
+    if result is None:
+        return
+    per_idle = result.bytes_per_idle_subscriber
+    memory = "-" if per_idle is None else f"{per_idle / 1024:.1f} KB"
+    print(
+        f"  subscriptions: {result.subscribers:,} subscribers, {result.events} events at 10/s, "
+        f"{result.deliveries:,} deliveries (each exactly once): publish-to-delivery p50 "
+        f"{result.p50_ms:.0f} ms, p99 {result.p99_ms:.0f} ms, max {result.max_ms:.0f} ms "
+        f"(target p99 <= 1,000 ms); server memory per idle subscriber {memory} (target <= 50 KB)"
+    )
 
 
 def shown(value: float | None) -> str:
@@ -937,6 +999,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--ingest-only", action="store_true", help="measure publishing only (no query runs)"
+    )
+    parser.add_argument(
+        "--subscriptions-only",
+        action="store_true",
+        help="measure subscriptions only (no query runs, no ingest)",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
