@@ -14,7 +14,13 @@ from starlette.routing import Route, WebSocketRoute
 
 from graph.audit import AuditSink
 from graph.auth import KeySource, key_source_from_settings
-from graph.database import QueryObserver, close_pools, listening_connection, open_pools
+from graph.database import (
+    QueryObserver,
+    close_pools,
+    group_by_dsn,
+    listening_connection,
+    open_pools,
+)
 from graph.dcsa import EVENTS_PATH, events_endpoint
 from graph.health import healthz, readyz
 from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
@@ -22,7 +28,7 @@ from graph.settings import Settings
 from graph.state import AppState
 from graph.subscriptions import subscriptions_endpoint
 from graph.view import graphql_endpoint
-from resolvers.changes import ChangeFeed
+from resolvers.changes import LOGS, ChangeFeed, Connect
 from schema import schema
 
 
@@ -47,6 +53,16 @@ async def jwks_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(state.jwks, headers={"Cache-Control": "max-age=300"})
 
 
+def listeners(dsns: Mapping[str, str]) -> list[tuple[Connect, list[str]]]:
+    """One LISTEN connection per database, for the logged sources that live there."""
+    grouped = group_by_dsn(dsns)
+    return [
+        (partial(listening_connection, dsn), [s for s in sources if s in LOGS])
+        for dsn, sources in grouped.items()
+        if any(s in LOGS for s in sources)
+    ]
+
+
 def create_app(
     settings: Settings, dsns: Mapping[str, str], observer: QueryObserver | None = None
 ) -> Starlette:
@@ -60,7 +76,7 @@ def create_app(
         pools = await open_pools(dsns, settings, observer)
         audit = AuditSink(pools["community"])
         audit.start()
-        changes = ChangeFeed(pools["cargo"], partial(listening_connection, dsns["cargo"]))
+        changes = ChangeFeed(pools, listeners(dsns))
         await changes.start()
         app.state.harborgraph = AppState(
             settings,

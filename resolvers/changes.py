@@ -1,13 +1,14 @@
-"""The change log (issue 11): what accepted writes stored, in commit order, and the feed that
-follows it for subscriptions.
+"""The change logs (issue 11): what accepted writes changed, in commit order, and the feed
+that follows them for subscriptions.
 
-A write appends one row to its source's log in its own transaction (`append_events`), taking
-the position under an advisory lock held until commit, so positions commit in order, and
-NOTIFY wakes every replica. A replica holds one `ChangeFeed`: one listening connection that
-keeps the log's head; its subscriptions read the rows past their position. Subscriptions of
-one shape (the same partner and filter) share a group, and a group reads the new rows once
-for all its members: one statement per group per change, not per subscriber. A member that
-lags (it resumed from an old cursor, or reads slowly) reads on by itself, at its own pace.
+A write appends one row to its source's log in its own transaction (`append_changes`): the
+keys it changed (events, port calls, gate transactions, advisories), at a position taken
+under an advisory lock held until commit, so positions commit in order; NOTIFY wakes every
+replica. A replica holds one `ChangeFeed`: one listening connection per database, keeping
+each log's head; its subscriptions read the rows past their position. Subscriptions of one
+shape (the same partner and filter) share a group, and a group reads the new rows once for
+all its members: one statement per group per change, not per subscriber. A member that lags
+(it resumed from an old cursor, or reads slowly) reads on by itself, at its own pace.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,30 +33,95 @@ from resolvers.cargo import (
     event_conditions,
     untied_events,
 )
-from resolvers.paging import FILTERS_SLOT, LIMIT_SLOT, compose
+from resolvers.gate import TRANSACTION_COLUMNS, TRANSACTION_CONDITIONS
+from resolvers.paging import FILTERS_SLOT, LIMIT_SLOT, Statement, compose, fetch_page, present
 from resolvers.rules import Rule
-from resolvers.sources import Connection, Pool
+from resolvers.security import ADVISORY_COLUMNS
+from resolvers.sources import Connection, Pool, SourcePools
+from resolvers.vessel import (
+    PORT_CALL_COLUMNS,
+    PORT_CALL_FILTERS,
+    PORT_CALL_FROM,
+    PortCallCriteria,
+    port_call_conditions,
+)
 
 log = logging.getLogger("harborgraph.changes")
 
 CHANNEL = "harborgraph_changes"
-LOG_LOCK = 0x6862_6C6F_6700  # pg_advisory_xact_lock key of the logs ("hblog")
 CHUNK = 500  # rows a read returns at most
-LAST = 2**62  # an ordinal past every batch's last: (n, LAST) is "all of position n"
+LAST = 2**62  # an ordinal past every write's last: (n, LAST) is "all of position n"
 
-# A position in the log: (the write's position, the event's ordinal within it, from 1).
+# A position in a log: (the write's position, the item's ordinal within it, from 1).
 LogPosition = tuple[int, int]
 START: LogPosition = (0, 0)
 
-# FROM items are evaluated before the select list: the lock is held before nextval.
-APPEND_EVENTS = f"""
-INSERT INTO cargo.change_log (position, event_ids)
-SELECT nextval('cargo.change_log_position'), $1::uuid[]
-FROM (SELECT pg_advisory_xact_lock({LOG_LOCK})) AS locked,
-     pg_notify('{CHANNEL}', 'cargo') AS woken
+
+@dataclass(frozen=True, slots=True)
+class ChangeLog:
+    """One source's log: `<source>.change_log`, the changed rows' keys in `column`."""
+
+    source: str
+    column: str
+    key_type: str
+    lock: int  # pg_advisory_xact_lock key: each log serialises only its own writers
+
+    @property
+    def append_sql(self) -> str:
+        # FROM items are evaluated before the select list: the lock is held before nextval.
+        return f"""
+INSERT INTO {self.source}.change_log (position, {self.column})
+SELECT nextval('{self.source}.change_log_position'), $1::{self.key_type}[]
+FROM (SELECT pg_advisory_xact_lock({self.lock})) AS locked,
+     pg_notify('{CHANNEL}', '{self.source}') AS woken
 RETURNING position
 """
-SELECT_HEAD = "SELECT coalesce(max(c.position), 0) FROM cargo.change_log c"
+
+    @property
+    def head_sql(self) -> str:
+        return f"SELECT coalesce(max(c.position), 0) FROM {self.source}.change_log c"
+
+    def items(self, key: str) -> str:
+        """The log's rows, one per changed key (`k.{key}`, `k.ord`), for a FROM clause."""
+        return (
+            f"{self.source}.change_log c CROSS JOIN LATERAL unnest(c.{self.column}) "
+            f"WITH ORDINALITY AS k({key}, ord)"
+        )
+
+
+LOGS = {
+    log.source: log
+    for log in (
+        ChangeLog("cargo", "event_ids", "uuid", 0x6862_6C6F_6700),  # "hblog" + n
+        ChangeLog("vessel", "port_call_ids", "uuid", 0x6862_6C6F_6701),
+        ChangeLog("gate", "transaction_ids", "bigint", 0x6862_6C6F_6702),
+        ChangeLog("security", "advisory_ids", "uuid", 0x6862_6C6F_6703),
+    )
+}
+APPEND = {source: log.append_sql for source, log in LOGS.items()}
+POSITION_FILTERS: Mapping[str, str] = {
+    "logged_after": (
+        "c.position >= {0}::bigint AND (c.position, k.ord) > ({0}::bigint, {1}::bigint)"
+    ),
+    "logged_until": "c.position <= {0}::bigint",
+}
+
+
+def logged(position: LogPosition, head: int) -> list[tuple[str, tuple[Any, ...]]]:
+    """The filters of a read past `position`, up to `head`."""
+    return [("logged_after", position), ("logged_until", (head,))]
+
+
+async def append_changes(connection: Connection, source: str, keys: Sequence[Any]) -> int:
+    """Log what a write changed (in the write's transaction); its position."""
+    position: int = await connection.fetchval(APPEND[source], list(keys))
+    return position
+
+
+async def append_events(connection: Connection, event_ids: Sequence[uuid.UUID]) -> int:
+    return await append_changes(connection, "cargo", event_ids)
+
+
 SELECT_EVENT_POSITION = """
 SELECT c.position, k.ord
 FROM cargo.change_log c
@@ -67,27 +133,40 @@ LIMIT 1
 # The logged events past a position, under the caller's row rule and filter, in log order.
 SELECT_LOGGED_EVENTS = f"""
 SELECT c.position AS log_position, k.ord AS log_ordinal, {EVENT_COLUMNS}
-FROM cargo.change_log c
-CROSS JOIN LATERAL unnest(c.event_ids) WITH ORDINALITY AS k(event_id, ord)
+FROM {LOGS["cargo"].items("event_id")}
 JOIN cargo.event e ON e.event_id = k.event_id
 WHERE e.retracted_at IS NULL AND {FILTERS_SLOT}
   AND {EVENT_VISIBLE}
 ORDER BY c.position, k.ord
 LIMIT {LIMIT_SLOT}
 """
-LOG_FILTERS = {
-    **EVENT_FILTERS,
-    "logged_after": (
-        "c.position >= {0}::bigint AND (c.position, k.ord) > ({0}::bigint, {1}::bigint)"
-    ),
-    "logged_until": "c.position <= {0}::bigint",
-}
-
-
-async def append_events(connection: Connection, event_ids: Sequence[uuid.UUID]) -> int:
-    """Log the events a write stored (in the write's transaction); their position."""
-    position: int = await connection.fetchval(APPEND_EVENTS, list(event_ids))
-    return position
+LOG_FILTERS = {**EVENT_FILTERS, **POSITION_FILTERS}
+# Each port call the log names, as it is now (its schedule, berth times and timestamps).
+SELECT_LOGGED_PORT_CALLS = f"""
+SELECT c.position AS log_position, k.ord AS log_ordinal, {PORT_CALL_COLUMNS}
+FROM {LOGS["vessel"].items("id")}, {PORT_CALL_FROM}
+WHERE pc.id = k.id AND {FILTERS_SLOT} AND /*rule*/
+ORDER BY c.position, k.ord
+LIMIT {LIMIT_SLOT}
+"""
+PORT_CALL_LOG_FILTERS = {**PORT_CALL_FILTERS, **POSITION_FILTERS}
+SELECT_LOGGED_TRANSACTIONS = f"""
+SELECT c.position AS log_position, k.ord AS log_ordinal, {TRANSACTION_COLUMNS}
+FROM {LOGS["gate"].items("id")}
+JOIN gate.gate_transaction g ON g.id = k.id
+WHERE {FILTERS_SLOT} AND /*rule*/
+ORDER BY c.position, k.ord
+LIMIT {LIMIT_SLOT}
+"""
+TRANSACTION_LOG_FILTERS = {**TRANSACTION_CONDITIONS, **POSITION_FILTERS}
+SELECT_LOGGED_ADVISORIES = f"""
+SELECT c.position AS log_position, k.ord AS log_ordinal, {ADVISORY_COLUMNS}
+FROM {LOGS["security"].items("id")}
+JOIN security.advisory a ON a.id = k.id
+WHERE {FILTERS_SLOT} AND /*rule*/
+ORDER BY c.position, k.ord
+LIMIT {LIMIT_SLOT}
+"""
 
 
 async def event_position(pool: Pool, event_id: uuid.UUID) -> LogPosition:
@@ -100,9 +179,52 @@ def row_position(row: Record) -> LogPosition:
     return (row["log_position"], row["log_ordinal"])
 
 
-# --- Reading the log for a group of subscriptions -----------------------------------------
+# --- Readers: one statement reads a chunk of a log past a position ------------------------
 
+Reader = Callable[[LogPosition, int], Awaitable[list[Record]]]
 RuleSource = Callable[[], Awaitable[Rule]]
+
+
+def event_reader(pool: Pool, rule: RuleSource, where: EventCriteria) -> Reader:
+    async def read(position: LogPosition, head: int) -> list[Record]:
+        found = await rule()
+        conditions = [*event_conditions(where, None), *logged(position, head)]
+        statement = compose(SELECT_LOGGED_EVENTS, LOG_FILTERS, conditions, CHUNK)
+        sql = statement.sql.replace(UNTIED_SLOT, untied_events(found))
+        return await fetch_page(pool, Statement(sql, statement.args), found)
+
+    return read
+
+
+def port_call_reader(pool: Pool, rule: Rule, criteria: PortCallCriteria) -> Reader:
+    async def read(position: LogPosition, head: int) -> list[Record]:
+        chosen = [*port_call_conditions(criteria, None), *logged(position, head)]
+        statement = compose(SELECT_LOGGED_PORT_CALLS, PORT_CALL_LOG_FILTERS, chosen, CHUNK)
+        return await fetch_page(pool, statement, rule)
+
+    return read
+
+
+def transaction_reader(pool: Pool, rule: Rule, terminal: tuple[str, str] | None) -> Reader:
+    async def read(position: LogPosition, head: int) -> list[Record]:
+        chosen = [*present([("terminal", terminal)]), *logged(position, head)]
+        statement = compose(SELECT_LOGGED_TRANSACTIONS, TRANSACTION_LOG_FILTERS, chosen, CHUNK)
+        return await fetch_page(pool, statement, rule)
+
+    return read
+
+
+def advisory_reader(pool: Pool, rule: Rule) -> Reader:
+    async def read(position: LogPosition, head: int) -> list[Record]:
+        statement = compose(
+            SELECT_LOGGED_ADVISORIES, POSITION_FILTERS, logged(position, head), CHUNK
+        )
+        return await fetch_page(pool, statement, rule)
+
+    return read
+
+
+# --- Groups: subscriptions that read the same rows ----------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +237,10 @@ class Chunk:
 
 
 @dataclass(slots=True)
-class EventGroup:
-    """Subscriptions of one shape: the same rows, so the same reads."""
+class Group:
+    """Subscriptions of one shape (one partner, one filter): the same rows, the same reads."""
 
-    pool: Pool
-    rule: RuleSource
-    where: EventCriteria
+    read: Reader
     members: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last: Chunk | None = None
@@ -132,120 +252,121 @@ class EventGroup:
             last = self.last
             if last is not None and last.start <= position < last.end:
                 return last
-            self.last = await self.read(position, head)
+            rows = await self.read(position, head)
+            end = row_position(rows[-1]) if len(rows) == CHUNK else (head, LAST)
+            self.last = Chunk(position, end, rows)
             return self.last
 
-    async def read(self, position: LogPosition, head: int) -> Chunk:
-        rule = await self.rule()
-        conditions = [
-            *event_conditions(self.where, None),
-            ("logged_after", position),
-            ("logged_until", (head,)),
-        ]
-        statement = compose(SELECT_LOGGED_EVENTS, LOG_FILTERS, conditions, CHUNK)
-        sql, args = rule.bind(
-            statement.sql.replace(UNTIED_SLOT, untied_events(rule)), *statement.args
-        )
-        rows = await self.pool.fetch(sql, *args)
-        end = row_position(rows[-1]) if len(rows) == CHUNK else (head, LAST)
-        return Chunk(position, end, rows)
 
-
-# --- The feed: one listener per replica, the head of the log ------------------------------
+# --- The feed: one listener per database, the head of each log ---------------------------
 
 Connect = Callable[[], Awaitable[Connection]]
 
 
 class ChangeFeed:
-    """Follows the cargo log's head through one LISTEN connection (and a slow poll, should a
-    notification be lost with its connection); serves subscriptions the rows past theirs."""
+    """Follows the logs' heads through one LISTEN connection per database (and a slow poll,
+    should a notification be lost with its connection); serves subscriptions the rows past
+    theirs. `listeners` maps a way to connect to a database to the logged sources there."""
 
-    def __init__(self, pool: Pool, connect: Connect, poll_seconds: float = 5.0) -> None:
-        self.pool = pool
-        self.head = 0
-        self._connect = connect
+    def __init__(
+        self,
+        pools: SourcePools,
+        listeners: Sequence[tuple[Connect, Sequence[str]]],
+        poll_seconds: float = 5.0,
+    ) -> None:
+        self.pools = pools
+        self.heads = dict.fromkeys(LOGS, 0)
+        self._listeners = listeners
         self._poll_seconds = poll_seconds
-        self._moved = asyncio.Event()
-        self._woken = asyncio.Event()
-        self._groups: dict[Hashable, EventGroup] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._moved = {source: asyncio.Event() for source in LOGS}
+        self._groups: dict[Hashable, Group] = {}
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self.head = int(await self.pool.fetchval(SELECT_HEAD))
-        self._task = asyncio.create_task(self._follow(), name="harborgraph change feed")
+        for source, log_of in LOGS.items():
+            self.heads[source] = int(await self.pools[source].fetchval(log_of.head_sql))
+        self._tasks = [
+            asyncio.create_task(self._follow(connect, sources), name="harborgraph change feed")
+            for connect, sources in self._listeners
+        ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     @property
     def groups(self) -> int:
         return len(self._groups)
 
-    async def _follow(self) -> None:
-        """Listen, and read the head on each notification; reconnect when the link drops."""
+    async def _follow(self, connect: Connect, sources: Sequence[str]) -> None:
+        """Listen, and read the heads on each notification; reconnect when the link drops."""
         delay = 0.1
         while True:
             try:
-                await self._listen()
+                await self._listen(connect, sources)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("change feed: listener lost (%s); reconnecting", error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _listen(self) -> None:
-        connection = await self._connect()
+    async def _listen(self, connect: Connect, sources: Sequence[str]) -> None:
+        connection = await connect()
+        woken = asyncio.Event()
         try:
-            await connection.add_listener(CHANNEL, self._notified)
+            await connection.add_listener(CHANNEL, lambda *_: woken.set())
             while not connection.is_closed():
-                await self._read_head(connection)  # also what a lost notification missed
-                self._woken.clear()
+                for source in sources:  # also what a lost notification missed
+                    await self._read_head(connection, source)
+                woken.clear()
                 # Not wait_for: on Python 3.11 it can swallow a cancellation (stop would hang).
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._poll_seconds):
-                        await self._woken.wait()
+                        await woken.wait()
         finally:
             with contextlib.suppress(Exception):
                 await connection.close()
         raise asyncpg.InterfaceError("the listening connection closed")
 
-    def _notified(self, *_: Any) -> None:
-        self._woken.set()
-
-    async def _read_head(self, connection: Connection) -> None:
-        head = int(await connection.fetchval(SELECT_HEAD))
-        if head > self.head:
-            self.head = head
-            moved, self._moved = self._moved, asyncio.Event()
+    async def _read_head(self, connection: Connection, source: str) -> None:
+        head = int(await connection.fetchval(LOGS[source].head_sql))
+        if head > self.heads[source]:
+            self.heads[source] = head
+            moved, self._moved[source] = self._moved[source], asyncio.Event()
             moved.set()
 
-    async def _beyond(self, position: LogPosition) -> None:
-        while position >= (self.head, LAST):
-            await self._moved.wait()
+    def now(self, source: str) -> LogPosition:
+        """The position of "from now on": past everything logged so far."""
+        return (self.heads[source], LAST)
 
-    async def events(
-        self, shape: Hashable, rule: RuleSource, where: EventCriteria, after: LogPosition
+    async def _beyond(self, source: str, position: LogPosition) -> None:
+        while position >= (self.heads[source], LAST):
+            await self._moved[source].wait()
+
+    async def stream(
+        self, source: str, shape: Hashable, read: Reader, after: LogPosition
     ) -> AsyncIterator[tuple[LogPosition, Record]]:
-        """The logged events past `after` that `rule` and `where` let through, then each new
-        one as it is logged; never ends by itself."""
-        group = self._groups.get(shape)
+        """The rows `read` finds past `after` in `source`'s log, then each new one as it is
+        logged; never ends by itself. Subscriptions of one `shape` share their reads."""
+        key = (source, shape)
+        group = self._groups.get(key)
         if group is None:
-            group = self._groups[shape] = EventGroup(self.pool, rule, where)
+            group = self._groups[key] = Group(read)
         group.members += 1
         try:
             position = after
             while True:
-                await self._beyond(position)
-                chunk = await group.after(position, self.head)
+                await self._beyond(source, position)
+                chunk = await group.after(position, self.heads[source])
                 for row in chunk.rows:
-                    key = row_position(row)
-                    if key > position:
-                        yield key, row
-                        position = key
+                    at = row_position(row)
+                    if at > position:
+                        yield at, row
+                        position = at
                 position = max(position, chunk.end)
         finally:
             group.members -= 1
             if not group.members:
-                self._groups.pop(shape, None)
+                self._groups.pop(key, None)

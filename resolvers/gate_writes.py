@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from resolvers import identifiers, writes
+from resolvers.changes import append_changes
 from resolvers.community import AuditRecord
 from resolvers.gate import APPOINTMENT_COLUMNS, TRANSACTION_COLUMNS
 from resolvers.instants import OUT_OF_RANGE, in_range
@@ -459,9 +460,11 @@ async def stored_row(connection: Connection, sql: str, *args: object) -> asyncpg
 
 
 async def follow(connection: Connection, row: asyncpg.Record) -> None:
+    """What a recorded move changes besides itself: its appointment, the change log."""
     if row["appointment_id"] is not None:
         status = "ARRIVED" if row["gate_out_at"] is None else "COMPLETED"
         await connection.execute(APPOINTMENT_FOLLOWS, row["appointment_id"], status)
+    await append_changes(connection, "gate", [row["id"]])
 
 
 async def record_gate_move(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from resolvers import writes
+from resolvers.changes import append_changes
 from resolvers.community import AuditRecord
 from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
@@ -251,6 +252,7 @@ async def publish_in(connection: Connection, draft: AdvisoryDraft, by: str) -> W
     await connection.execute(
         INSERT_INDICATORS, row["id"], [k[0] for k in kinds], [k[1] for k in kinds]
     )
+    await append_changes(connection, "security", [row["id"]])
     return Written.of(Outcome.ACCEPTED, row)
 
 

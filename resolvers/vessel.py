@@ -361,10 +361,10 @@ async def vessel_page(
     return make_page(rows, size, vessel_sort_key)
 
 
-def port_call_statement(
-    criteria: PortCallCriteria, size: int, after: PortCallCursor | None
-) -> Statement:
-    chosen = present(
+def port_call_conditions(
+    criteria: PortCallCriteria, after: PortCallCursor | None
+) -> list[tuple[str, tuple[Any, ...]]]:
+    return present(
         [
             ("terminal", criteria.terminal),
             ("status", criteria.status),
@@ -375,6 +375,12 @@ def port_call_statement(
             ("after", after),
         ]
     )
+
+
+def port_call_statement(
+    criteria: PortCallCriteria, size: int, after: PortCallCursor | None
+) -> Statement:
+    chosen = port_call_conditions(criteria, after)
     return compose(SELECT_PORT_CALL_PAGE, PORT_CALL_FILTERS, chosen, size + 1)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from resolvers import writes
+from resolvers.changes import append_changes
 from resolvers.community import AuditRecord
 from resolvers.instants import OUT_OF_RANGE, in_range
 from resolvers.principal import OrganizationKind, Principal
@@ -198,6 +199,7 @@ class Timing:
         stored = await self.connection.fetchrow(SELECT_TIMESTAMP, r.timestamp_id)
         if inserted is not None:
             await self.follow_call()
+            await append_changes(self.connection, "vessel", [r.port_call_id])
             return Written.of(Outcome.ACCEPTED, stored)
         same = await self.connection.fetchval(
             SELECT_SAME, r.timestamp_id, *content, r.remark, r.delay_reason_code

@@ -39,6 +39,9 @@ RUNTIME_TABLES = (
     "community.audit_event",
     "cargo.event_retraction",
     "cargo.change_log",
+    "gate.change_log",
+    "security.change_log",
+    "vessel.change_log",
     "gate.appointment_slot",
 )
 

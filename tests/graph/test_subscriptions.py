@@ -5,8 +5,10 @@ expiry and the protocol's refusals."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -401,3 +403,174 @@ async def test_the_same_operation_id_twice_closes_with_4409(replicas: list[Serve
         4409,
         "Subscriber for 1 already exists",
     )
+
+
+# --- Port calls, gate activity, advisories ----------------------------------------------------
+
+PLANNED_CALLS = """
+SELECT DISTINCT ON (pc.carrier_scac) pc.id, pc.carrier_scac
+FROM vessel.port_call pc
+WHERE pc.status = 'PLANNED'
+ORDER BY pc.carrier_scac, pc.estimated_arrival, pc.id
+"""
+PORT_CALL_UPDATES = """
+subscription Calls($after: String) {
+  portCallUpdates(filter: {carrier: "HLCU"}, after: $after) {
+    cursor node { portCallId carrier }
+  }
+}
+"""
+PUBLISH_TIMESTAMP = """
+mutation Time($input: PortCallTimestampInput!) { publishPortCallTimestamp(input: $input) { outcome } }
+"""
+GATE_ACTIVITY = """
+subscription Gates { gateActivity(terminal: {smdgCode: "APMT"}) { node { lane turnTimeMinutes } } }
+"""
+RECORD_MOVE = """
+mutation Record($input: RecordGateTransactionInput!) { recordGateTransaction(input: $input) { outcome } }
+"""
+ADVISORIES = "subscription Advice { advisories { node { reference tlp } } }"
+PUBLISH_ADVISORY = """
+mutation Advise($input: PublishAdvisoryInput!) { publishAdvisory(input: $input) { outcome } }
+"""
+
+
+async def open_stream(
+    server: Server, bearer: str | None, query: str, variables: dict[str, Any] | None = None
+) -> ClientConnection:
+    socket = await connect(server, bearer)
+    assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+    payload = {"query": query, "variables": variables or {}}
+    await socket.send(json.dumps({"type": "subscribe", "id": "1", "payload": payload}))
+    return socket
+
+
+async def nexts(socket: ClientConnection, count: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    async with asyncio.timeout(RECEIVE_SECONDS):
+        while len(found) < count:
+            message = json.loads(await socket.recv())
+            assert message["type"] == "next", message
+            assert "errors" not in message["payload"], message
+            found.append(message["payload"]["data"])
+    return found
+
+
+async def mutate(server: Server, bearer: str, query: str, given: dict[str, Any]) -> str:
+    async with httpx.AsyncClient(base_url=server.base) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": query, "variables": {"input": given}},
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
+    data = response.json()["data"]
+    (outcome,) = [value["outcome"] for value in data.values()]
+    assert isinstance(outcome, str)
+    return outcome
+
+
+def berth_timestamp(call_id: uuid.UUID, classifier: str, at: str) -> dict[str, Any]:
+    return {
+        "timestampID": str(uuid.uuid4()),
+        "portCallID": str(call_id),
+        "portCallServiceTypeCode": "BERTH",
+        "portCallServiceEventTypeCode": "ARRI",
+        "classifierCode": classifier,
+        "dateTime": at,
+    }
+
+
+async def test_port_call_updates_follow_each_timestamp_of_the_filtered_carrier(
+    replicas: list[Server], writable_url: str
+) -> None:
+    first, second = replicas
+    connection = await asyncpg.connect(writable_url)
+    try:
+        calls = {r["carrier_scac"]: r["id"] for r in await connection.fetch(PLANNED_CALLS)}
+    finally:
+        await connection.close()
+    socket = await open_stream(first, None, PORT_CALL_UPDATES)  # the schedule is public
+    await asyncio.sleep(0.5)
+    other = next(carrier for carrier in calls if carrier != "HLCU")
+    for carrier, at in (
+        ("HLCU", "2026-03-10T06:00:00+00:00"),
+        (other, "2026-03-10T07:00:00+00:00"),
+        ("HLCU", "2026-03-10T08:00:00+00:00"),
+    ):
+        bearer = token(second, carrier, "vessel:read", "portcall:write")
+        given = berth_timestamp(calls[carrier], "EST", at)
+        assert await mutate(second, bearer, PUBLISH_TIMESTAMP, given) == "ACCEPTED"
+    updates = await nexts(socket, 2)
+    await nothing_more(socket)
+    nodes = [u["portCallUpdates"]["node"] for u in updates]
+    assert nodes == [{"portCallId": str(calls["HLCU"]), "carrier": "HLCU"}] * 2
+    # The second edge's cursor resumes after it: nothing more; the first's, the second again.
+    cursor = updates[0]["portCallUpdates"]["cursor"]
+    await socket.close()
+    again = await open_stream(first, None, PORT_CALL_UPDATES, {"after": cursor})
+    assert [u["portCallUpdates"]["node"] for u in await nexts(again, 1)] == nodes[1:]
+    await nothing_more(again)
+    await again.close()
+
+
+async def test_gate_activity_shows_a_terminal_its_own_gates_in_and_out(
+    replicas: list[Server],
+) -> None:
+    first, second = replicas
+    own = await open_stream(first, token(first, "USLAX-APMT", "gate:read"), GATE_ACTIVITY)
+    other = await open_stream(first, token(first, "USLAX-WBCT", "gate:read"), GATE_ACTIVITY)
+    await asyncio.sleep(0.5)
+    came = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)).replace(microsecond=0)
+    move = {
+        "transactionReference": "APMT-LANE4-0001",
+        "lane": "4",
+        "truckerScac": "BYLC",
+        "moveType": "EMPTY_PICKUP",
+        "gateInAt": came.isoformat(),
+    }
+    writer = token(second, "USLAX-APMT", "gate:write")
+    assert await mutate(second, writer, RECORD_MOVE, move) == "ACCEPTED"
+    left = {**move, "gateOutAt": (came + dt.timedelta(minutes=38)).isoformat()}
+    assert await mutate(second, writer, RECORD_MOVE, left) == "ACCEPTED"
+    assert await mutate(second, writer, RECORD_MOVE, left) == "DUPLICATE"  # changes nothing
+    updates = await nexts(own, 2)
+    await nothing_more(own)
+    assert [u["gateActivity"]["node"] for u in updates] == [
+        {"lane": "4", "turnTimeMinutes": None},
+        {"lane": "4", "turnTimeMinutes": 38},
+    ]
+    await nothing_more(other, 0.5)  # another terminal's subscriber: not its gates
+    await own.close()
+    await other.close()
+
+
+async def test_advisories_reach_each_subscriber_by_its_tlp_scopes(replicas: list[Server]) -> None:
+    first, second = replicas
+    restricted = token(first, "USLAX-APMT", "security:read", "security:restricted")
+    wide = await open_stream(first, restricted, ADVISORIES)
+    narrow = await open_stream(first, token(first, "USLAX-APMT", "security:read"), ADVISORIES)
+    await asyncio.sleep(0.5)
+    csoc = token(second, "CSOC", "security:write")
+    for reference, tlp in (("CRC-2026-0101", "AMBER"), ("CRC-2026-0102", "GREEN")):
+        advice = {
+            "reference": reference,
+            "title": "Phishing wave against terminal operators",
+            "summary": "Block the sender domain.",
+            "severity": "HIGH",
+            "tlp": tlp,
+            "affectedSystems": ["email"],
+            "facilities": [{"smdgCode": "APMT"}],
+            "indicators": [{"type": "DOMAIN", "value": "portlogin-secure.example"}],
+        }
+        assert await mutate(second, csoc, PUBLISH_ADVISORY, advice) == "ACCEPTED"
+    assert [u["advisories"]["node"] for u in await nexts(wide, 2)] == [
+        {"reference": "CRC-2026-0101", "tlp": "AMBER"},
+        {"reference": "CRC-2026-0102", "tlp": "GREEN"},
+    ]
+    assert [u["advisories"]["node"] for u in await nexts(narrow, 1)] == [
+        {"reference": "CRC-2026-0102", "tlp": "GREEN"},
+    ]
+    await nothing_more(wide, 0.5)
+    await nothing_more(narrow, 0.5)
+    await wide.close()
+    await narrow.close()

@@ -30,6 +30,7 @@ def test_discover_orders_sources_then_versions() -> None:
         "community/0001_organizations.sql",
         "community/0002_audited_writes.sql",
         "vessel/0001_vessels_and_port_calls.sql",
+        "vessel/0002_change_log.sql",
         "cargo/0001_cargo.sql",
         "cargo/0002_port_call_terminal_index.sql",
         "cargo/0003_published_events.sql",
@@ -39,7 +40,9 @@ def test_discover_orders_sources_then_versions() -> None:
         "gate/0001_gate.sql",
         "gate/0002_appointment_slots.sql",
         "gate/0003_gate_transaction_reference.sql",
+        "gate/0004_change_log.sql",
         "security/0001_security.sql",
+        "security/0002_change_log.sql",
     ]
 
 
@@ -83,15 +86,15 @@ async def test_tampered_applied_migration_is_refused(empty_database: str, tmp_pa
 
 async def test_failing_migration_leaves_nothing_behind(empty_database: str, tmp_path: Path) -> None:
     root = _copy_migrations(tmp_path)
-    (root / "security" / "0002_broken.sql").write_text(
+    (root / "security" / "0099_broken.sql").write_text(
         "CREATE TABLE security.half_done (id int);\nSELECT no_such_function();\n"
     )
     conn = await _connect(empty_database)
     try:
-        with pytest.raises(MigrationError, match=r"^security/0002_broken\.sql failed: "):
+        with pytest.raises(MigrationError, match=r"^security/0099_broken\.sql failed: "):
             await migrate(conn, SOURCES, root)
         assert await conn.fetchval("SELECT to_regclass('security.half_done')") is None
-        assert await pending(conn, SOURCES, root) == ["security/0002_broken.sql"]
+        assert await pending(conn, SOURCES, root) == ["security/0099_broken.sql"]
     finally:
         await conn.close()
 
