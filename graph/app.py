@@ -28,6 +28,8 @@ from graph.settings import Settings
 from graph.state import AppState
 from graph.subscriptions import subscriptions_endpoint
 from graph.view import graphql_endpoint
+from graph.webhooks import ROUTES as WEBHOOK_ROUTES
+from graph.webhooks import WebhookDispatcher, delivery_client
 from resolvers.changes import LOGS, ChangeFeed, Connect
 from schema import schema
 
@@ -78,7 +80,7 @@ def create_app(
         audit.start()
         changes = ChangeFeed(pools, listeners(dsns))
         await changes.start()
-        app.state.harborgraph = AppState(
+        app.state.harborgraph = state = AppState(
             settings,
             pools,
             schema(settings.development, settings.execution == "compiled"),
@@ -87,9 +89,14 @@ def create_app(
             published,
             changes,
         )
+        client = delivery_client()
+        webhooks = WebhookDispatcher(state, changes, client)
+        webhooks.start()
         try:
             yield
         finally:
+            await webhooks.stop()
+            await client.aclose()
             await changes.stop()
             await audit.stop()
             await close_pools(pools)
@@ -101,5 +108,6 @@ def create_app(
         WebSocketRoute("/graphql", subscriptions_endpoint),
         Route(EVENTS_PATH, events_endpoint, methods=["GET", "POST"]),
         Route("/.well-known/jwks.json", jwks_endpoint, methods=["GET"]),
+        *WEBHOOK_ROUTES,
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -69,7 +69,7 @@ class DcsaError(Exception):
         self.headers = {} if challenge is None else {"WWW-Authenticate": challenge}
 
 
-def _json(body: object, status: int, **headers: str) -> Response:
+def dcsa_response(body: object, status: int, **headers: str) -> Response:
     return Response(
         orjson.dumps(body),
         status_code=status,
@@ -97,7 +97,7 @@ def refused(request: Request, error: DcsaError) -> Response:
     if error.prop is not None:
         detail["property"] = error.prop
     detail["errorCodeMessage"] = error.message
-    return _json(error_body(request, error.status, [detail]), error.status, **error.headers)
+    return dcsa_response(error_body(request, error.status, [detail]), error.status, **error.headers)
 
 
 async def principal_with(request: Request, state: AppState, scope: Scope) -> Principal:
@@ -145,7 +145,7 @@ def publication_response(request: Request, publication: Publication) -> Response
         "results": [item_json(i) for i in publication.items],
     }
     if publication.stored:
-        return _json(summary, 201 if summary["accepted"] else 200)
+        return dcsa_response(summary, 201 if summary["accepted"] else 200)
     status = refusal_status(publication)
     errors = [
         {
@@ -156,7 +156,7 @@ def publication_response(request: Request, publication: Publication) -> Response
         for i in publication.items
         if i.outcome is Outcome.REJECTED
     ]
-    return _json({**error_body(request, status, errors[:100]), **summary}, status)
+    return dcsa_response({**error_body(request, status, errors[:100]), **summary}, status)
 
 
 async def post_events(request: Request, state: AppState) -> Response:
@@ -363,7 +363,7 @@ async def get_events(request: Request, state: AppState) -> Response:
         loaders.close()
     body = [dcsa.event_json(dict(row), json.loads(row["extra"])) for row, _ in page.items]
     commercial_read(state, principal, body)
-    return _json(body, 200, **page_headers(filters, after, page))
+    return dcsa_response(body, 200, **page_headers(filters, after, page))
 
 
 # What GraphQL shows only with cargo:commercial (Container.seals and the shipment's

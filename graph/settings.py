@@ -49,6 +49,7 @@ class Settings:
     max_page_size: int = 100
     execution: str = "compiled"  # EXECUTIONS: how queries are answered
     max_subscriptions: int = 100  # open at once, per partner and replica
+    webhook_max_backoff_seconds: int = 300  # the longest wait between failed deliveries
 
     @property
     def development(self) -> bool:
@@ -160,4 +161,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_page_size=_int(env, "MAX_PAGE_SIZE", 100, 1, 1000),
         execution=_execution(env),
         max_subscriptions=_int(env, "MAX_SUBSCRIPTIONS", 100, 1, 100_000),
+        webhook_max_backoff_seconds=_int(env, "WEBHOOK_MAX_BACKOFF_SECONDS", 300, 1, 86_400),
     )

@@ -132,7 +132,8 @@ LIMIT 1
 """
 # The logged events past a position, under the caller's row rule and filter, in log order.
 SELECT_LOGGED_EVENTS = f"""
-SELECT c.position AS log_position, k.ord AS log_ordinal, {EVENT_COLUMNS}
+SELECT c.position AS log_position, k.ord AS log_ordinal, {EVENT_COLUMNS},
+       e.extra::text AS extra
 FROM {LOGS["cargo"].items("event_id")}
 JOIN cargo.event e ON e.event_id = k.event_id
 WHERE e.retracted_at IS NULL AND {FILTERS_SLOT}
@@ -185,11 +186,11 @@ Reader = Callable[[LogPosition, int], Awaitable[list[Record]]]
 RuleSource = Callable[[], Awaitable[Rule]]
 
 
-def event_reader(pool: Pool, rule: RuleSource, where: EventCriteria) -> Reader:
+def event_reader(pool: Pool, rule: RuleSource, where: EventCriteria, limit: int = CHUNK) -> Reader:
     async def read(position: LogPosition, head: int) -> list[Record]:
         found = await rule()
         conditions = [*event_conditions(where, None), *logged(position, head)]
-        statement = compose(SELECT_LOGGED_EVENTS, LOG_FILTERS, conditions, CHUNK)
+        statement = compose(SELECT_LOGGED_EVENTS, LOG_FILTERS, conditions, limit)
         sql = statement.sql.replace(UNTIED_SLOT, untied_events(found))
         return await fetch_page(pool, Statement(sql, statement.args), found)
 
@@ -340,6 +341,10 @@ class ChangeFeed:
     def now(self, source: str) -> LogPosition:
         """The position of "from now on": past everything logged so far."""
         return (self.heads[source], LAST)
+
+    async def moved(self, source: str) -> None:
+        """Returns when `source`'s log has grown."""
+        await self._moved[source].wait()
 
     async def _beyond(self, source: str, position: LogPosition) -> None:
         while position >= (self.heads[source], LAST):

@@ -39,6 +39,7 @@ RUNTIME_TABLES = (
     "community.audit_event",
     "cargo.event_retraction",
     "cargo.change_log",
+    "cargo.event_subscription",
     "gate.change_log",
     "security.change_log",
     "vessel.change_log",

@@ -37,6 +37,7 @@ def test_discover_orders_sources_then_versions() -> None:
         "cargo/0004_one_open_hold.sql",
         "cargo/0005_event_port_call_equipment_index.sql",
         "cargo/0006_change_log.sql",
+        "cargo/0007_event_subscriptions.sql",
         "gate/0001_gate.sql",
         "gate/0002_appointment_slots.sql",
         "gate/0003_gate_transaction_reference.sql",

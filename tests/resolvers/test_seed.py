@@ -38,6 +38,7 @@ EXPECTED_COUNTS = {
     "community.audit_event": 0,
     "cargo.event_retraction": 0,
     "cargo.change_log": 0,
+    "cargo.event_subscription": 0,
     "gate.change_log": 0,
     "security.change_log": 0,
     "vessel.change_log": 0,
@@ -199,6 +200,7 @@ async def test_same_seed_and_anchor_give_identical_rows_another_seed_differs(
     assert set(sums[0]) - changed == {
         "cargo.change_log",
         "cargo.event_retraction",
+        "cargo.event_subscription",
         "gate.change_log",
         "security.change_log",
         "vessel.change_log",
