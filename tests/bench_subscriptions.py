@@ -1,7 +1,8 @@
 """Subscriptions for the benchmark (issue 11): 2,000 concurrent `events` subscribers on one
 replica (one server process) while 10 events a second are published; publish-to-delivery
-latency and the server's memory per idle subscriber. Not a test: tests/benchmark.py calls it
-against its server.
+latency and the server's memory per idle subscriber. Then across two replicas: a subscriber
+on one, 1,000 events published one by one on the other. Not a test: tests/benchmark.py
+calls it against its servers.
 
 The subscribers are spread over the carriers (each sees its own boxes' events only); each
 event is published by its carrier through `POST /dcsa/tnt/v2/events`, one at a time, the
@@ -221,3 +222,53 @@ async def measure_subscriptions(
         max_ms=max(found),
         bytes_per_idle_subscriber=per_idle,
     )
+
+
+# --- Across replicas ----------------------------------------------------------------------
+
+ACROSS_EVENTS = 1_000
+ACROSS_PER_SECOND = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AcrossResult:
+    events: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+async def measure_across_replicas(
+    subscriber_base: str, publisher_base: str, url: str, carrier: str, reader: str, writer: str
+) -> AcrossResult:
+    """A subscriber on one replica, ACROSS_EVENTS published one at a time on the other: each
+    must arrive once, in publish order."""
+    visits = (await carriers_and_visits(url))[carrier]
+    ws_url = subscriber_base.replace("http://", "ws://") + "/graphql"
+    subscriber = await subscribe(ws_url, carrier, reader)
+    reading = asyncio.create_task(read(subscriber))
+    await asyncio.sleep(SETTLE_SECONDS)
+    sent: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        async with httpx.AsyncClient(base_url=publisher_base, timeout=30) as client:
+            headers = {"Authorization": f"Bearer {writer}"}
+            for n in range(ACROSS_EVENTS):
+                await asyncio.sleep(max(0.0, started + n / ACROSS_PER_SECOND - time.perf_counter()))
+                body = event(visits[n % len(visits)], n)
+                sent[body["eventID"]] = time.perf_counter()
+                response = await client.post("/dcsa/tnt/v2/events", json=[body], headers=headers)
+                if response.status_code != 201:
+                    raise SubscriptionsFailed(f"publish: {response.status_code}")
+        await asyncio.sleep(SETTLE_SECONDS)
+    finally:
+        reading.cancel()
+        await subscriber.socket.close()
+    if list(subscriber.received) != list(sent) or subscriber.duplicates:
+        raise SubscriptionsFailed(
+            f"across replicas: {len(set(sent) - set(subscriber.received))} missing, "
+            f"{subscriber.duplicates} twice, in publish order: "
+            f"{list(subscriber.received) == list(sent)}"
+        )
+    found = [(subscriber.received[i] - at) * 1000 for i, at in sent.items()]
+    return AcrossResult(len(found), statistics.median(found), percentile(found, 0.99), max(found))

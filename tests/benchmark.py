@@ -56,7 +56,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from tests.bench_ingest import IngestResult
-    from tests.bench_subscriptions import SubscriptionResult
+    from tests.bench_subscriptions import AcrossResult, SubscriptionResult
 
 HERE = Path(__file__).resolve().parent
 LOAD_GENERATOR = HERE / "bench_load.py"
@@ -738,6 +738,7 @@ class ScaleResults:
     checks: list[str] = field(default_factory=list)
     ingest: list[IngestResult] = field(default_factory=list)
     subscriptions: SubscriptionResult | None = None
+    across: AcrossResult | None = None
 
     def row(self, partner: str, path: str) -> Row:
         return next(r for r in self.rows if r.partner == partner and r.path == path)
@@ -829,7 +830,33 @@ def run_scale(args: argparse.Namespace, scale: float, workdir: Path) -> ScaleRes
             results.ingest = serve_and_ingest(args, url, workdir, seeded)
         if not args.ingest_only:
             results.subscriptions = serve_and_subscribe(args, url, workdir)
+            results.across = serve_two_and_subscribe(args, url, workdir, seeded)
     return results
+
+
+def serve_two_and_subscribe(
+    args: argparse.Namespace, url: str, workdir: Path, seeded: Seeded
+) -> AcrossResult:
+    """Two replicas on one database: a subscriber on the first, publishing on the second."""
+    from graph.demo import mint_dev_token
+    from graph.settings import load_settings
+    from tests.bench_subscriptions import ACROSS_EVENTS, measure_across_replicas
+
+    envs = [server_env(url, workdir / "data", free_port(), "compiled") for _ in range(2)]
+    for env in envs:  # one issuer: a token of either is good on both
+        env["HARBORGRAPH_JWT_ISSUER"] = "https://harborgraph.bench"
+    settings = load_settings(envs[0])
+    org = seeded.partners["carrier"]
+    reader = mint_dev_token(settings, org=org, scopes=["cargo:read"], ttl=3600)
+    writer = mint_dev_token(settings, org=org, scopes=["events:write"], ttl=3600)
+    bases = [f"http://{HOST}:{env['HARBORGRAPH_PORT']}" for env in envs]
+    print(f"  subscriptions across replicas: {ACROSS_EVENTS:,} events ...", flush=True)
+    command = ["-m", "graph.cli", "serve", "--workers", "1"]
+    with (
+        server(envs[0], args, workdir / "server-replica-1.log", command),
+        server(envs[1], args, workdir / "server-replica-2.log", command),
+    ):
+        return asyncio.run(measure_across_replicas(bases[0], bases[1], url, org, reader, writer))
 
 
 def serve_and_subscribe(args: argparse.Namespace, url: str, workdir: Path) -> SubscriptionResult:
@@ -922,6 +949,7 @@ def table(results: ScaleResults, args: argparse.Namespace) -> None:
         )
     ingest_table(results.ingest)
     subscriptions_line(results.subscriptions)
+    across_line(results.across)
     for check in results.checks:
         print("  " + check)
 
@@ -954,6 +982,16 @@ def subscriptions_line(result: SubscriptionResult | None) -> None:
         f"{result.deliveries:,} deliveries (each exactly once): publish-to-delivery p50 "
         f"{result.p50_ms:.0f} ms, p99 {result.p99_ms:.0f} ms, max {result.max_ms:.0f} ms "
         f"(target p99 <= 1,000 ms); server memory per idle subscriber {memory} (target <= 50 KB)"
+    )
+
+
+def across_line(result: AcrossResult | None) -> None:
+    if result is None:
+        return
+    print(
+        f"  across replicas: {result.events:,} events published on one replica, each received "
+        f"once and in order on the other: p50 {result.p50_ms:.0f} ms, p99 {result.p99_ms:.0f} "
+        f"ms, max {result.max_ms:.0f} ms (target p99 <= 500 ms)"
     )
 
 
