@@ -14,7 +14,7 @@ import datetime
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -394,10 +394,15 @@ def commercial_read(state: AppState, principal: Principal, events: list[dict[str
 
 async def events_endpoint(request: Request) -> Response:
     state: AppState = request.app.state.harborgraph
+    if request.method == "POST":
+        return await answered(request, post_events(request, state))
+    return await answered(request, get_events(request, state))
+
+
+async def answered(request: Request, answer: Awaitable[Response]) -> Response:
+    """The answer, or the DCSA error that stands for what went wrong (never a stack trace)."""
     try:
-        if request.method == "POST":
-            return await post_events(request, state)
-        return await get_events(request, state)
+        return await answer
     except DcsaError as error:
         return refused(request, error)
     except asyncpg.QueryCanceledError:  # past the statement timeout: nothing was stored

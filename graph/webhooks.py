@@ -35,13 +35,12 @@ from graph.dcsa import (
     API_VERSION,
     COMMERCIAL,
     DcsaError,
+    answered,
     criteria,
     dcsa_response,
     principal_with,
-    refused,
 )
-from graph.errors import incident_logged, internal_message
-from graph.http import BadRequest, read_json
+from graph.http import read_json
 from graph.state import AppState
 from resolvers import dcsa
 from resolvers import webhooks as store
@@ -291,17 +290,13 @@ HANDLERS = {
 
 
 async def handle(request: Request, kind: str) -> Response:
+    return await answered(request, handled(request, kind))
+
+
+async def handled(request: Request, kind: str) -> Response:
     state: AppState = request.app.state.harborgraph
-    try:
-        principal = await principal_with(request, state, Scope.CARGO_READ)
-        return await HANDLERS[(kind, request.method)](request, state, principal)
-    except DcsaError as error:
-        return refused(request, error)
-    except BadRequest as error:
-        return refused(request, DcsaError(error.status, error.message))
-    except Exception:  # the last line of defence: a DCSA 500 with a logged reference
-        message = internal_message(incident_logged(request.url.path))
-        return refused(request, DcsaError(500, message))
+    principal = await principal_with(request, state, Scope.CARGO_READ)
+    return await HANDLERS[(kind, request.method)](request, state, principal)
 
 
 async def collection_endpoint(request: Request) -> Response:

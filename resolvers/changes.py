@@ -130,44 +130,41 @@ WHERE c.event_ids @> ARRAY[$1::uuid] AND k.event_id = $1::uuid
 ORDER BY c.position
 LIMIT 1
 """
-# The logged events past a position, under the caller's row rule and filter, in log order.
-SELECT_LOGGED_EVENTS = f"""
-SELECT c.position AS log_position, k.ord AS log_ordinal, {EVENT_COLUMNS},
-       e.extra::text AS extra
-FROM {LOGS["cargo"].items("event_id")}
-JOIN cargo.event e ON e.event_id = k.event_id
-WHERE e.retracted_at IS NULL AND {FILTERS_SLOT}
-  AND {EVENT_VISIBLE}
+
+
+def log_read(source: str, key: str, columns: str, joined: str, where: str) -> str:
+    """A read of `source`'s log past a position: each row's keys (`k.{key}`) joined to what
+    they name, under `where` (the row rule) and the filters, in log order."""
+    return f"""
+SELECT c.position AS log_position, k.ord AS log_ordinal, {columns}
+FROM {LOGS[source].items(key)}
+{joined}
+WHERE {where} AND {FILTERS_SLOT}
 ORDER BY c.position, k.ord
 LIMIT {LIMIT_SLOT}
 """
+
+
+SELECT_LOGGED_EVENTS = log_read(
+    "cargo",
+    "event_id",
+    f"{EVENT_COLUMNS}, e.extra::text AS extra",
+    "JOIN cargo.event e ON e.event_id = k.event_id",
+    f"e.retracted_at IS NULL AND {EVENT_VISIBLE}",
+)
 LOG_FILTERS = {**EVENT_FILTERS, **POSITION_FILTERS}
 # Each port call the log names, as it is now (its schedule, berth times and timestamps).
-SELECT_LOGGED_PORT_CALLS = f"""
-SELECT c.position AS log_position, k.ord AS log_ordinal, {PORT_CALL_COLUMNS}
-FROM {LOGS["vessel"].items("id")}, {PORT_CALL_FROM}
-WHERE pc.id = k.id AND {FILTERS_SLOT} AND /*rule*/
-ORDER BY c.position, k.ord
-LIMIT {LIMIT_SLOT}
-"""
+SELECT_LOGGED_PORT_CALLS = log_read(
+    "vessel", "id", PORT_CALL_COLUMNS, f", {PORT_CALL_FROM}", "pc.id = k.id AND /*rule*/"
+)
 PORT_CALL_LOG_FILTERS = {**PORT_CALL_FILTERS, **POSITION_FILTERS}
-SELECT_LOGGED_TRANSACTIONS = f"""
-SELECT c.position AS log_position, k.ord AS log_ordinal, {TRANSACTION_COLUMNS}
-FROM {LOGS["gate"].items("id")}
-JOIN gate.gate_transaction g ON g.id = k.id
-WHERE {FILTERS_SLOT} AND /*rule*/
-ORDER BY c.position, k.ord
-LIMIT {LIMIT_SLOT}
-"""
+SELECT_LOGGED_TRANSACTIONS = log_read(
+    "gate", "id", TRANSACTION_COLUMNS, "JOIN gate.gate_transaction g ON g.id = k.id", "/*rule*/"
+)
 TRANSACTION_LOG_FILTERS = {**TRANSACTION_CONDITIONS, **POSITION_FILTERS}
-SELECT_LOGGED_ADVISORIES = f"""
-SELECT c.position AS log_position, k.ord AS log_ordinal, {ADVISORY_COLUMNS}
-FROM {LOGS["security"].items("id")}
-JOIN security.advisory a ON a.id = k.id
-WHERE {FILTERS_SLOT} AND /*rule*/
-ORDER BY c.position, k.ord
-LIMIT {LIMIT_SLOT}
-"""
+SELECT_LOGGED_ADVISORIES = log_read(
+    "security", "id", ADVISORY_COLUMNS, "JOIN security.advisory a ON a.id = k.id", "/*rule*/"
+)
 
 
 async def event_position(pool: Pool, event_id: uuid.UUID) -> LogPosition:

@@ -14,20 +14,19 @@ receive exactly its carrier's events, once each.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import statistics
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
+
+from tests.bench_ingest import event
 
 SUBSCRIBERS = 2_000
 EVENTS_PER_SECOND = 10
@@ -50,7 +49,6 @@ VISITS = """
 SELECT equipment_reference, port_call_id, unlocode, smdg_code, transport_document_reference
 FROM cargo.container_visit WHERE carrier_scac = $1 ORDER BY id LIMIT 50
 """
-AT = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 
 
 class SubscriptionsFailed(RuntimeError):
@@ -74,27 +72,6 @@ class SubscriptionResult:
     p99_ms: float
     max_ms: float
     bytes_per_idle_subscriber: float | None
-
-
-def event(visit: asyncpg.Record, n: int) -> dict[str, Any]:
-    at = AT + dt.timedelta(seconds=n)
-    return {
-        "eventID": str(uuid.uuid4()),
-        "eventCreatedDateTime": (at + dt.timedelta(minutes=1)).isoformat(),
-        "eventType": "EQUIPMENT",
-        "eventClassifierCode": "EST",
-        "eventDateTime": at.isoformat(),
-        "equipmentEventTypeCode": "DISC",
-        "equipmentReference": visit["equipment_reference"],
-        "emptyIndicatorCode": "LADEN" if visit["transport_document_reference"] else "EMPTY",
-        "transportCall": {
-            "transportCallID": str(visit["port_call_id"]),
-            "modeOfTransport": "VESSEL",
-            "UNLocationCode": visit["unlocode"],
-            "facilityCode": visit["smdg_code"],
-            "facilityCodeListProvider": "SMDG",
-        },
-    }
 
 
 async def carriers_and_visits(url: str) -> dict[str, list[asyncpg.Record]]:

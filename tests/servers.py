@@ -68,3 +68,16 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def server_env(url: str, data: Path, **extra: str) -> dict[str, str]:
+    """A server's environment: this process's, less its HARBORGRAPH_ settings, on `url`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HARBORGRAPH_")}
+    return {
+        **clean,
+        "HARBORGRAPH_DATABASE_URL": url,
+        "HARBORGRAPH_DATA_DIR": str(data),
+        "HARBORGRAPH_HOST": "127.0.0.1",
+        "HARBORGRAPH_PORT": str(free_port()),
+        **extra,
+    }

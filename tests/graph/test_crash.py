@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +23,7 @@ import pytest
 from graph.demo import mint_dev_token
 from graph.settings import load_settings
 from tests.dcsa_events import equipment_event, visits
-from tests.servers import Server, free_port
+from tests.servers import Server, server_env
 
 BATCH = """
 SELECT count(*) FROM cargo.event WHERE event_id = ANY($1::uuid[])
@@ -43,15 +42,7 @@ WHERE datname = current_database() AND pid <> pg_backend_pid()
 
 @pytest.fixture
 async def server(writable_url: str, tmp_path: Path) -> AsyncIterator[Server]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HARBORGRAPH_")}
-    env = {
-        **clean,
-        "HARBORGRAPH_DATABASE_URL": writable_url,
-        "HARBORGRAPH_DATA_DIR": str(tmp_path / "data"),
-        "HARBORGRAPH_HOST": "127.0.0.1",
-        "HARBORGRAPH_PORT": str(free_port()),
-    }
-    running = Server(writable_url, env, tmp_path)
+    running = Server(writable_url, server_env(writable_url, tmp_path / "data"), tmp_path)
     try:
         yield running
     finally:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -23,7 +22,7 @@ from websockets.typing import Subprotocol
 from graph.demo import mint_dev_token
 from graph.settings import load_settings
 from tests.dcsa_events import VISITS, Visit, equipment_event, visits
-from tests.servers import Server, free_port
+from tests.servers import Server, server_env
 
 EVENTS = """
 subscription Events($after: String, $filter: EventFilter) {
@@ -42,17 +41,9 @@ PROTOCOL = Subprotocol("graphql-transport-ws")
 
 
 def server_for(url: str, folder: Path, data: Path, **extra: str) -> Server:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HARBORGRAPH_")}
     folder.mkdir()
-    env = {
-        **clean,
-        "HARBORGRAPH_DATABASE_URL": url,
-        "HARBORGRAPH_DATA_DIR": str(data),  # one development key for every replica
-        "HARBORGRAPH_JWT_ISSUER": "https://harborgraph.test",
-        "HARBORGRAPH_HOST": "127.0.0.1",
-        "HARBORGRAPH_PORT": str(free_port()),
-        **extra,
-    }
+    # One data directory (one development key) and one issuer for every replica.
+    env = server_env(url, data, HARBORGRAPH_JWT_ISSUER="https://harborgraph.test", **extra)
     return Server(url, env, folder)
 
 
@@ -100,15 +91,8 @@ async def send_subscribe(socket: ClientConnection, operation: str, after: str | 
 
 
 async def receive(socket: ClientConnection, count: int) -> list[dict[str, Any]]:
-    """The next `count` edges; fails on anything but `next` messages without errors."""
-    edges: list[dict[str, Any]] = []
-    async with asyncio.timeout(RECEIVE_SECONDS):
-        while len(edges) < count:
-            message = json.loads(await socket.recv())
-            assert message["type"] == "next", message
-            assert "errors" not in message["payload"], message
-            edges.append(message["payload"]["data"]["events"])
-    return edges
+    """The next `count` `events` edges."""
+    return [data["events"] for data in await nexts(socket, count)]
 
 
 async def nothing_more(socket: ClientConnection, seconds: float = 1.5) -> None:

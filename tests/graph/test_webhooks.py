@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -26,7 +25,7 @@ import uvicorn
 from graph.demo import mint_dev_token
 from graph.settings import load_settings
 from tests.dcsa_events import Visit, equipment_event, visits
-from tests.servers import Server, free_port
+from tests.servers import Server, free_port, server_env
 
 PATH = "/dcsa/tnt/v2/event-subscriptions"
 SECRET = base64.b64encode(b"k" * 32).decode()
@@ -35,15 +34,8 @@ OTHER_SECRET = base64.b64encode(b"q" * 48).decode()
 
 @pytest.fixture
 async def server(writable_url: str, tmp_path: Path) -> AsyncIterator[Server]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HARBORGRAPH_")}
-    env = {
-        **clean,
-        "HARBORGRAPH_DATABASE_URL": writable_url,
-        "HARBORGRAPH_DATA_DIR": str(tmp_path / "data"),
-        "HARBORGRAPH_HOST": "127.0.0.1",
-        "HARBORGRAPH_PORT": str(free_port()),
-        "HARBORGRAPH_WEBHOOK_MAX_BACKOFF_SECONDS": "2",
-    }
+    backoff = {"HARBORGRAPH_WEBHOOK_MAX_BACKOFF_SECONDS": "2"}
+    env = server_env(writable_url, tmp_path / "data", **backoff)
     running = Server(writable_url, env, tmp_path)
     try:
         await running.start()
