@@ -371,7 +371,13 @@ async def get_events(request: Request, state: AppState) -> Response:
 COMMERCIAL = ("seals", "references")
 
 
-def commercial_read(state: AppState, principal: Principal, events: list[dict[str, Any]]) -> None:
+def commercial_read(
+    state: AppState,
+    principal: Principal,
+    events: list[dict[str, Any]],
+    operation: str = f"GET {EVENTS_PATH}",
+) -> None:
+    """Leave out what needs cargo:commercial for a caller without it; audit it for the others."""
     if Scope.CARGO_COMMERCIAL.value not in principal.scopes:
         for event in events:
             for name in COMMERCIAL:
@@ -384,7 +390,7 @@ def commercial_read(state: AppState, principal: Principal, events: list[dict[str
                 occurred_at=datetime.datetime.now(datetime.UTC),
                 organization_code=principal.organization_code,
                 subject=principal.subject,
-                operation_name=f"GET {EVENTS_PATH}",
+                operation_name=operation,
                 fields=[f"DcsaEvent.{name}" for name, count in read.items() if count],
                 rows_counted=sum(read.values()),
                 denials="{}",

@@ -33,9 +33,9 @@ from starlette.routing import Route
 from graph.callbacks import CallbackRefused, check_destination, checked_url
 from graph.dcsa import (
     API_VERSION,
-    COMMERCIAL,
     DcsaError,
     answered,
+    commercial_read,
     criteria,
     dcsa_response,
     principal_with,
@@ -329,15 +329,6 @@ def signature(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-def notification(rows: list[Any], scopes: frozenset[str]) -> bytes:
-    events = [dcsa.event_json(dict(row), json.loads(row["extra"])) for row in rows]
-    if Scope.CARGO_COMMERCIAL.value not in scopes:
-        for event in events:
-            for name in COMMERCIAL:
-                event.pop(name, None)
-    return orjson.dumps(events)
-
-
 class WebhookDispatcher:
     """Leases due subscriptions (any replica may) and delivers each on its own task."""
 
@@ -400,13 +391,19 @@ class WebhookDispatcher:
         if not rows:
             await store.delivered(self.pools["cargo"], subscription, (head, LAST))
             return
-        failure = await self.post(subscription, notification(rows, subscription.scopes))
+        failure = await self.post(subscription, self.notification(rows, principal))
         if failure is not None:
             await self.failed(subscription, failure)
             return
         full = len(rows) == DELIVERY_BATCH
         to = (rows[-1]["log_position"], rows[-1]["log_ordinal"]) if full else (head, LAST)
         await store.delivered(self.pools["cargo"], subscription, to)
+
+    def notification(self, rows: list[Any], principal: Principal) -> bytes:
+        """The events as T&T 2.2 JSON, under the same field rules (and audit) as GET."""
+        events = [dcsa.event_json(dict(row), json.loads(row["extra"])) for row in rows]
+        commercial_read(self.state, principal, events, f"POST callback ({SUBSCRIPTIONS_PATH})")
+        return orjson.dumps(events)
 
     async def principal(self, subscription: EventSubscription) -> Principal | None:
         organization = await self.state.organizations(subscription.organization_code)

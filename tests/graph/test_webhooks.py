@@ -24,7 +24,7 @@ import uvicorn
 
 from graph.demo import mint_dev_token
 from graph.settings import load_settings
-from tests.dcsa_events import Visit, equipment_event, visits
+from tests.dcsa_events import Visit, adapted, equipment_event, visits
 from tests.servers import Server, free_port, server_env
 
 PATH = "/dcsa/tnt/v2/event-subscriptions"
@@ -285,3 +285,26 @@ async def test_a_receiver_failing_forever_is_retried_with_backoff_and_delays_no_
     assert row["attempts"] >= 4
     assert row["last_failure"] == "the callback answered 500"
     assert row["ordinal"] == 2**62  # still where it was made: nothing was taken
+
+
+async def test_seals_and_references_go_only_to_a_subscription_made_with_cargo_commercial(
+    server: Server, writable_url: str
+) -> None:
+    async with receiving() as plain, receiving() as commercial:
+        async with httpx.AsyncClient(base_url=server.base) as client:
+            await subscribe(client, server, plain.url)
+            body = {"callbackUrl": commercial.url, "secret": SECRET}
+            headers = bearer(server, "MSCU", "cargo:commercial")
+            assert (await client.post(PATH, json=body, headers=headers)).status_code == 201
+        event = adapted((await boxes(writable_url, "MSCU"))[0], eventID=str(uuid.uuid4()))
+        await publish(server, "MSCU", [event])
+        await until(lambda: plain.events() and commercial.events(), 10)
+    (sent_plain,) = plain.events()
+    (sent_commercial,) = commercial.events()
+    assert sent_commercial["seals"] == event["seals"]
+    assert sent_commercial["references"] == event["references"]
+    assert "seals" not in sent_plain
+    assert "references" not in sent_plain
+    assert {k: v for k, v in sent_commercial.items() if k not in ("seals", "references")} == (
+        sent_plain
+    )
