@@ -558,3 +558,58 @@ async def test_advisories_reach_each_subscriber_by_its_tlp_scopes(replicas: list
     await nothing_more(narrow, 0.5)
     await wide.close()
     await narrow.close()
+
+
+# --- Field rules and limits on subscription documents ----------------------------------------
+
+SEALED = """
+subscription Sealed {
+  events { node { eventID ... on EquipmentEvent { container { number seals } } } }
+}
+"""
+DEEP = (
+    "subscription Deep { events { node { eventID "
+    + "... on EquipmentEvent { container { events { nodes { eventID " * 3
+    + "} } } }" * 3
+    + " } } }"
+)
+
+
+async def test_a_denied_field_is_null_with_its_error_in_that_next_message(
+    replicas: list[Server], writable_url: str
+) -> None:
+    first, second = replicas
+    socket = await open_stream(first, token(first, "MSCU", "cargo:read"), SEALED)
+    await asyncio.sleep(0.5)
+    box = (await carrier_visits(writable_url, "MSCU"))[0]
+    event = estimates([box], 1)[0]
+    await publish(second, token(second, "MSCU", "events:write"), [event])
+    async with asyncio.timeout(RECEIVE_SECONDS):
+        message = json.loads(await socket.recv())
+    await socket.close()
+    assert message["type"] == "next"
+    payload = message["payload"]
+    assert payload["data"] == {
+        "events": {
+            "node": {
+                "eventID": event["eventID"],
+                "container": {"number": box.equipment_reference, "seals": None},
+            }
+        }
+    }
+    assert [(e["path"], e["extensions"]["code"]) for e in payload["errors"]] == [
+        (["events", "node", "container", "seals"], "UNAUTHORIZED_FIELD_OR_TYPE")
+    ]
+
+
+async def test_the_query_limits_apply_to_subscription_documents(replicas: list[Server]) -> None:
+    first, _ = replicas
+    socket = await open_stream(first, token(first, "MSCU", "cargo:read"), DEEP)
+    async with asyncio.timeout(RECEIVE_SECONDS):
+        message = json.loads(await socket.recv())
+    await socket.close()
+    assert message["type"] == "error"
+    assert message["id"] == "1"
+    assert [e["message"] for e in message["payload"]] == [
+        "'Deep' exceeds maximum operation depth of 10"
+    ]

@@ -1,0 +1,94 @@
+"""The change logs and the feed: positions in commit order, one read per group of
+subscriptions of one shape, a lagging member reading on by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from resolvers.cargo import EventCriteria, cargo_rule
+from resolvers.cargo_writes import publish_events
+from resolvers.changes import START, ChangeFeed, LogPosition, append_changes, event_reader
+from resolvers.rules import Rule
+from resolvers.sources import SOURCES, Pool, SourcePools
+from tests.dcsa_events import equipment_event, visits
+from tests.helpers import carrier, no_writes
+
+MSCU = carrier("MSCU")
+
+
+@pytest.fixture
+async def pool(writable_url: str) -> AsyncIterator[Pool]:
+    pool: Pool = await asyncpg.create_pool(writable_url, min_size=1, max_size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def feed(pool: Pool, writable_url: str) -> AsyncIterator[ChangeFeed]:
+    pools = SourcePools(dict.fromkeys(SOURCES, pool))
+    listen = functools.partial(asyncpg.connect, writable_url)
+    feed = ChangeFeed(pools, [(listen, ["cargo", "vessel", "gate", "security"])])
+    await feed.start()
+    yield feed
+    await feed.stop()
+
+
+async def test_a_position_waits_for_the_transaction_before_it_to_commit(pool: Pool) -> None:
+    async with pool.acquire() as first, pool.acquire() as second:
+        async with first.transaction():
+            taken = await append_changes(first, "gate", [1])
+            waiting = asyncio.ensure_future(append_changes(second, "gate", [2]))
+            await asyncio.sleep(0.5)
+            assert not waiting.done()  # held by the first's advisory lock until it commits
+        later = await waiting
+    assert later == taken + 1
+
+
+async def test_subscriptions_of_one_shape_read_each_change_once_and_a_late_one_alone(
+    pool: Pool, feed: ChangeFeed
+) -> None:
+    reads: list[LogPosition] = []
+    plain = event_reader(pool, rule_of(cargo_rule(MSCU, None)), EventCriteria())
+
+    async def read(position: LogPosition, head: int) -> list[Any]:
+        reads.append(position)
+        return await plain(position, head)
+
+    now = feed.now("cargo")
+    streams = [feed.stream("cargo", "MSCU", read, now) for _ in range(20)]
+    waiting = [asyncio.ensure_future(take(stream, 3)) for stream in streams]
+    await asyncio.sleep(0.2)
+    boxes = await visits(pool, "MSCU", "IMPORT", "ON_VESSEL")
+    events = [equipment_event(boxes[n], "DISC", "EST") for n in range(3)]
+    pools = SourcePools(dict.fromkeys(SOURCES, pool))
+    published = await publish_events(pools, MSCU, events, operation="test", audit=no_writes)
+    assert published.stored
+    received = await asyncio.wait_for(asyncio.gather(*waiting), 10)
+    assert received == [[e["eventID"] for e in events]] * 20
+    assert reads == [now]  # one statement for the twenty
+    late = feed.stream("cargo", "MSCU", read, START)
+    assert await asyncio.wait_for(take(late, 3), 10) == [e["eventID"] for e in events]
+    assert reads[1] == START  # the late one read by itself, from where it was
+    assert feed.groups == 1  # the late one joined the twenty's group
+
+
+def rule_of(rule: Rule) -> Any:
+    async def found() -> Rule:
+        return rule
+
+    return found
+
+
+async def take(stream: AsyncIterator[tuple[LogPosition, Any]], count: int) -> list[str]:
+    found: list[str] = []
+    async for _, row in stream:
+        found.append(str(row["event_id"]))
+        if len(found) == count:
+            break
+    return found
