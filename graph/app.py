@@ -92,9 +92,11 @@ def create_app(
         client = delivery_client()
         webhooks = WebhookDispatcher(state, changes, client)
         webhooks.start()
+        state.operations.start()
         try:
             yield
         finally:
+            await state.operations.stop()
             await webhooks.stop()
             await client.aclose()
             await changes.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +9,7 @@ from strawberry.federation import Schema
 
 from graph.audit import AuditSink
 from graph.auth import KeySource, authenticate, bearer_token, verifier
+from graph.operations import OperationCounts
 from graph.organizations import OrganizationCache
 from graph.settings import Settings
 from graph.verified import VerifiedTokens
@@ -17,25 +17,6 @@ from resolvers.changes import ChangeFeed
 from resolvers.community import OrgRecord, organization_by_code
 from resolvers.principal import Principal
 from resolvers.sources import SourcePools
-
-
-class OperationCounts:
-    """Operations open per partner on this replica (the anonymous per client address)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._open: Counter[str] = Counter()
-
-    def take(self, holder: str) -> bool:
-        if self._open[holder] >= self.limit:
-            return False
-        self._open[holder] += 1
-        return True
-
-    def give_back(self, holder: str) -> None:
-        self._open[holder] -= 1
-        if self._open[holder] <= 0:
-            del self._open[holder]
 
 
 @dataclass(slots=True)
@@ -55,7 +36,7 @@ class AppState:
         self.organizations = OrganizationCache(self._organization)
         verify = verifier(self.settings.jwt, self.keys)
         self.tokens = VerifiedTokens(verify, self.settings.jwt.leeway_seconds)
-        self.operations = OperationCounts(self.settings.max_subscriptions)
+        self.operations = OperationCounts(self.settings.max_subscriptions, self.pools["community"])
 
     async def _organization(self, code: str) -> OrgRecord | None:
         return await organization_by_code(self.pools["community"], code)

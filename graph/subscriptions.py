@@ -173,7 +173,7 @@ class Session:
         if problem is not None:
             await self.error(operation_id, request_error(problem, "BAD_REQUEST"))
             return
-        if not self.counts.take(self.holder):
+        if not await self.counts.take(self.holder):
             limit = self.counts.limit
             message_text = f"at most {limit} operations at once per partner: complete one first"
             await self.error(operation_id, request_error(message_text, "TOO_MANY_SUBSCRIPTIONS"))

@@ -46,6 +46,10 @@ class SourcePools:
         return list(grouped.values())
 
 
+# Marks the statements background tasks send on the request pools (webhook deliveries, the
+# replica's refreshes), so that a count of a request's statements can leave them out.
+BACKGROUND = "/* background */"
+
 # Raised only by values a caller sent (a NUL byte, a date past year 9999, a lone surrogate,
 # an integer of thousands of digits) when they reach the database or the encoder.
 INPUT_VALUE_ERRORS = (asyncpg.exceptions.DataError, OverflowError, UnicodeEncodeError)

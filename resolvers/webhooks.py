@@ -20,7 +20,7 @@ import orjson
 from asyncpg import Record
 
 from resolvers.changes import LAST, LogPosition
-from resolvers.sources import Pool
+from resolvers.sources import BACKGROUND, Pool
 
 MAX_PER_PARTNER = 100
 LEASE_SECONDS = 60
@@ -69,8 +69,6 @@ DELETE FROM cargo.event_subscription s
 WHERE s.id = $1::uuid AND s.organization_code = $2::text
 RETURNING s.id
 """
-# Marks the dispatcher's own statements (it runs beside requests, on the same pools).
-BACKGROUND = "/* webhooks */"
 # Due (its wait is over), behind the log's head ($1), not leased by a live delivery.
 LEASE_DUE = f"""{BACKGROUND}
 UPDATE cargo.event_subscription s

@@ -21,8 +21,7 @@ import pytest
 
 from graph.database import start_embedded, with_database
 from graph.settings import Settings, load_settings
-from resolvers.sources import SOURCES, Connection, Pool, SourcePools
-from resolvers.webhooks import BACKGROUND
+from resolvers.sources import BACKGROUND, SOURCES, Connection, Pool, SourcePools
 
 # Not the request's own statements: asyncpg's type introspection (once per connection and
 # type) and the audit writer's background inserts for earlier requests.
@@ -31,7 +30,7 @@ ASYNCPG_INTERNAL = (
     "current_setting('jit')",
     "set_config('jit'",
     "INSERT INTO community.audit_event",
-    BACKGROUND,  # the webhook dispatcher's, beside the requests
+    BACKGROUND,  # background tasks' (webhooks, the replica's refreshes), beside requests
 )
 TEST_SEED = 7
 TEST_SCALE = 0.05

@@ -37,6 +37,7 @@ __all__ = ["AlreadySeededError", "SeedReport", "generate", "is_seeded", "seed"]
 # Tables no seed writes (filled at run time), reported with 0 rows so counts name every table.
 RUNTIME_TABLES = (
     "community.audit_event",
+    "community.open_operation",
     "cargo.event_retraction",
     "cargo.change_log",
     "cargo.event_subscription",

@@ -49,9 +49,10 @@ def server_for(url: str, folder: Path, data: Path, **extra: str) -> Server:
 
 @pytest.fixture
 async def replicas(writable_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
+    limit = {"HARBORGRAPH_MAX_SUBSCRIPTIONS": "3"}
     servers = [
         server_for(writable_url, tmp_path / f"replica{n}", tmp_path / "data", **limit)
-        for n, limit in ((1, {"HARBORGRAPH_MAX_SUBSCRIPTIONS": "3"}), (2, {}))
+        for n in (1, 2)
     ]
     try:
         await asyncio.gather(*(s.start() for s in servers))
@@ -345,6 +346,27 @@ async def test_a_partner_holds_at_most_the_configured_subscriptions(
     await send_subscribe(socket, "5", None)
     await nothing_more(socket, 1.0)  # accepted: no error, and nothing published
     await socket.close()
+
+
+async def test_the_subscription_limit_counts_every_replica(replicas: list[Server]) -> None:
+    first, second = replicas  # HARBORGRAPH_MAX_SUBSCRIPTIONS=3 on both
+    here = await subscribe(first, token(first, "MSCU", "cargo:read"))
+    await send_subscribe(here, "2", None)
+    await asyncio.sleep(0.3)
+    there = await subscribe(second, token(second, "MSCU", "cargo:read"))  # the third
+    await send_subscribe(there, "2", None)  # a fourth
+    async with asyncio.timeout(5):
+        message = json.loads(await there.recv())
+    assert (message["type"], message["id"]) == ("error", "2")
+    assert [e["extensions"]["code"] for e in message["payload"]] == ["TOO_MANY_SUBSCRIPTIONS"]
+    await here.send(json.dumps({"type": "complete", "id": "2"}))
+    await asyncio.sleep(0.3)
+    await send_subscribe(there, "3", None)  # room again
+    await nothing_more(there, 1.0)
+    other = await subscribe(second, token(second, "COSU", "cargo:read"))  # another partner
+    await nothing_more(other, 0.5)
+    for socket in (here, there, other):
+        await socket.close()
 
 
 @pytest.mark.parametrize(

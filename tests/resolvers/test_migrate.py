@@ -29,6 +29,7 @@ def test_discover_orders_sources_then_versions() -> None:
     assert labels == [
         "community/0001_organizations.sql",
         "community/0002_audited_writes.sql",
+        "community/0003_open_operations.sql",
         "vessel/0001_vessels_and_port_calls.sql",
         "vessel/0002_change_log.sql",
         "cargo/0001_cargo.sql",

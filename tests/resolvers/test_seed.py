@@ -36,6 +36,7 @@ EXPECTED_COUNTS = {
     "cargo.shipment": 1206,
     "cargo.shipment_party": 3618,
     "community.audit_event": 0,
+    "community.open_operation": 0,
     "cargo.event_retraction": 0,
     "cargo.change_log": 0,
     "cargo.event_subscription": 0,
@@ -207,6 +208,7 @@ async def test_same_seed_and_anchor_give_identical_rows_another_seed_differs(
         "gate.appointment_slot",
         "community.audit_event",
         "community.carrier",
+        "community.open_operation",
         "vessel.port",
         "vessel.terminal",
     }
