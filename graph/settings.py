@@ -48,7 +48,7 @@ class Settings:
     statement_timeout_ms: int = 5000
     max_page_size: int = 100
     execution: str = "compiled"  # EXECUTIONS: how queries are answered
-    max_subscriptions: int = 100  # open at once, per partner and replica
+    max_subscriptions: int = 100  # open at once per partner, all replicas together
     webhook_max_backoff_seconds: int = 300  # the longest wait between failed deliveries
 
     @property

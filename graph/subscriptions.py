@@ -4,8 +4,8 @@ The token travels in `connection_init`'s payload (`{"Authorization": "Bearer ...
 checked as HTTP checks it: a refused one closes the socket with 4403, and the socket closes
 with 4401 when the token expires. Each operation runs through the same schema (limits, page
 budget, field and row rules) with its own context; a partner holds at most
-`HARBORGRAPH_MAX_SUBSCRIPTIONS` operations at once on a replica. Queries run too (one `next`,
-then `complete`); mutations are sent with POST.
+`HARBORGRAPH_MAX_SUBSCRIPTIONS` operations at once, all replicas together (graph.operations).
+Queries run too (one `next`, then `complete`); mutations are sent with POST.
 """
 
 from __future__ import annotations
