@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -92,3 +93,52 @@ async def take(stream: AsyncIterator[tuple[LogPosition, Any]], count: int) -> li
         if len(found) == count:
             break
     return found
+
+
+@pytest.fixture
+async def split_dsns(pg_admin_url: str) -> AsyncIterator[dict[str, str]]:
+    """Every source in a database of its own, migrated (and empty)."""
+    from graph.database import with_database
+    from graph.runtime import migrate_all
+    from tests.conftest import _create, _drop
+
+    names = {source: await _create(pg_admin_url) for source in SOURCES}
+    dsns = {source: with_database(pg_admin_url, name) for source, name in names.items()}
+    await migrate_all(dsns)
+    yield dsns
+    for name in names.values():
+        await _drop(pg_admin_url, name)
+
+
+async def test_the_feed_follows_each_log_where_its_source_lives(
+    split_dsns: dict[str, str],
+) -> None:
+    from graph.app import listeners
+
+    pools = {
+        s: await asyncpg.create_pool(dsn, min_size=1, max_size=2) for s, dsn in split_dsns.items()
+    }
+    feed = ChangeFeed(SourcePools(pools), listeners(split_dsns))
+    assert sorted(sources for _, sources in listeners(split_dsns)) == [
+        ["cargo"],
+        ["gate"],
+        ["security"],
+        ["vessel"],
+    ]
+    await feed.start()
+    try:
+        for source, keys in (
+            ("gate", [7]),
+            ("security", [uuid.uuid4()]),
+            ("vessel", [uuid.uuid4()]),
+        ):
+            moved = asyncio.ensure_future(feed.moved(source))
+            async with pools[source].acquire() as connection:
+                await append_changes(connection, source, keys)
+            await asyncio.wait_for(moved, 5)  # woken by its own database's NOTIFY
+            assert feed.heads[source] == 1
+        assert feed.heads["cargo"] == 0
+    finally:
+        await feed.stop()
+        for pool in pools.values():
+            await pool.close()
