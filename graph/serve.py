@@ -13,6 +13,7 @@ import uvicorn
 from graph.app import create_app
 from graph.database import close_pools, open_pools
 from graph.demo import DEMO_KINDS, GRANTS, mint_dev_token
+from graph.http import MAX_BODY_BYTES
 from graph.keys import ensure_dev_keys
 from graph.runtime import databases, migrate_all, seed_all, settle_collector, today
 from graph.settings import Settings
@@ -22,8 +23,13 @@ log = logging.getLogger("harborgraph")
 
 # Ports hold thousands of sockets open: uvicorn's sans-I/O websockets protocol, without
 # permessage-deflate (its zlib state per socket was most of an idle socket's memory:
-# 127 KB a socket with uvicorn's defaults, 21 KB so, measured on a bare ASGI app).
-WEBSOCKETS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
+# 127 KB a socket with uvicorn's defaults, 21 KB so, measured on a bare ASGI app). A message
+# is capped as an HTTP body is.
+WEBSOCKETS: dict[str, Any] = {
+    "ws": "websockets-sansio",
+    "ws_per_message_deflate": False,
+    "ws_max_size": MAX_BODY_BYTES,
+}
 
 
 async def _demo_tokens(settings: Settings, dsns: Mapping[str, str]) -> list[str]:
