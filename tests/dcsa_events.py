@@ -131,3 +131,27 @@ def equipment_event(
             "facilityCodeListProvider": "SMDG",
         },
     }
+
+
+def transport_event(visit: Visit, code: str = "ARRI") -> dict[str, Any]:
+    """A transport event of `visit`'s call (the vessel operator's to publish)."""
+    event = equipment_event(visit, code, "EST")
+    for name in ("equipmentEventTypeCode", "equipmentReference", "emptyIndicatorCode"):
+        event.pop(name)
+    return {**event, "eventType": "TRANSPORT", "transportEventTypeCode": code}
+
+
+def shipment_event(visit: Visit, code: str = "DRFT") -> dict[str, Any]:
+    """A shipment event of `visit`'s transport document."""
+    assert visit.transport_document_reference is not None
+    when = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    return {
+        "eventID": str(uuid.uuid4()),
+        "eventCreatedDateTime": (when + dt.timedelta(minutes=5)).isoformat(),
+        "eventType": "SHIPMENT",
+        "eventClassifierCode": "ACT",
+        "eventDateTime": when.isoformat(),
+        "shipmentEventTypeCode": code,
+        "documentTypeCode": "TRD",
+        "documentID": visit.transport_document_reference,
+    }

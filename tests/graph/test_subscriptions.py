@@ -21,7 +21,14 @@ from websockets.typing import Subprotocol
 
 from graph.demo import mint_dev_token
 from graph.settings import load_settings
-from tests.dcsa_events import VISITS, Visit, equipment_event, visits
+from tests.dcsa_events import (
+    VISITS,
+    Visit,
+    equipment_event,
+    shipment_event,
+    transport_event,
+    visits,
+)
 from tests.servers import Server, server_env
 
 EVENTS = """
@@ -266,6 +273,17 @@ async def trucker_visits(url: str) -> tuple[str, list[Visit]]:
     return rows[0]["code"], [Visit(**{n: r[n] for n in fields}) for r in rows]
 
 
+async def operated_calls(url: str, scac: str) -> set[uuid.UUID]:
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT id FROM vessel.port_call WHERE carrier_scac = $1", scac
+        )
+    finally:
+        await connection.close()
+    return {r["id"] for r in rows}
+
+
 async def test_each_partner_receives_exactly_what_the_events_query_shows_it(
     replicas: list[Server], writable_url: str
 ) -> None:
@@ -278,8 +296,17 @@ async def test_each_partner_receives_exactly_what_the_events_query_shows_it(
     readers = {org: token(first, org, "cargo:read") for org in ("MSCU", "COSU", trucker)}
     sockets = {org: await subscribe(first, bearer) for org, bearer in readers.items()}
     await asyncio.sleep(0.5)
+    # Mixed: equipment events, transport events of MSCU's own calls, shipment events of its
+    # bills of lading.
+    operated = [v for v in mscu if v.port_call_id in await operated_calls(writable_url, "MSCU")]
+    documented = [v for v in mscu if v.transport_document_reference is not None]
     published = {
-        "MSCU": [*estimates(mscu, 400), *estimates(trucked, 100)],
+        "MSCU": [
+            *estimates(mscu, 300),
+            *(transport_event(operated[n % len(operated)]) for n in range(50)),
+            *(shipment_event(documented[n % len(documented)]) for n in range(50)),
+            *estimates(trucked, 100),
+        ],
         "COSU": estimates(cosu, 500),
     }
     for org, events in published.items():

@@ -25,7 +25,7 @@ from resolvers.community import AuditRecord, insert_audit_events
 from resolvers.principal import Principal
 from resolvers.sources import SOURCES, Pool, SourcePools
 from resolvers.writes import Outcome, Refusal
-from tests.dcsa_events import Visit, equipment_event, visits
+from tests.dcsa_events import Visit, equipment_event, transport_event, visits
 from tests.helpers import carrier, held_visit, principal, terminal
 
 MSCU = carrier("MSCU")
@@ -494,13 +494,6 @@ async def test_a_carrier_cannot_retract_the_terminals_event_on_its_own_box(
     withdrawal = await publish(pools, MSCU, [retraction(discharge["eventID"])])
     assert outcomes(withdrawal) == [(0, Outcome.REJECTED, Refusal.NOT_FOUND, "retractedEventID")]
     assert (await publish(pools, own_terminal, [retraction(discharge["eventID"])])).stored
-
-
-def transport_event(visit: Visit, code: str = "ARRI") -> dict[str, Any]:
-    event = equipment_event(visit, code, "EST")
-    for name in ("equipmentEventTypeCode", "equipmentReference", "emptyIndicatorCode"):
-        event.pop(name)
-    return {**event, "eventType": "TRANSPORT", "transportEventTypeCode": code}
 
 
 async def test_a_transport_event_is_the_vessel_operators(pool: Pool, pools: SourcePools) -> None:
