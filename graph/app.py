@@ -8,6 +8,8 @@ from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -112,4 +114,26 @@ def create_app(
         Route("/.well-known/jwks.json", jwks_endpoint, methods=["GET"]),
         *WEBHOOK_ROUTES,
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=cors(settings))
+
+
+# What a partner's portal in a browser may send and read: its token, JSON, and the headers
+# the answers carry (DCSA's paging, Retry-After). Never credentials mode: tokens, not cookies.
+CORS_HEADERS = ("Authorization", "Content-Type")
+CORS_EXPOSED = ("API-Version", "Current-Page", "First-Page", "Next-Page", "Retry-After")
+
+
+def cors(settings: Settings) -> list[Middleware]:
+    """Answers for the allowlisted origins only (HARBORGRAPH_CORS_ORIGINS; none by default)."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=("GET", "POST"),
+            allow_headers=CORS_HEADERS,
+            allow_credentials=False,
+            expose_headers=CORS_EXPOSED,
+        )
+    ]

@@ -50,6 +50,7 @@ class Settings:
     execution: str = "compiled"  # EXECUTIONS: how queries are answered
     max_subscriptions: int = 100  # open at once per partner, all replicas together
     webhook_max_backoff_seconds: int = 300  # the longest wait between failed deliveries
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API (portals)
 
     @property
     def development(self) -> bool:
@@ -123,6 +124,21 @@ def _algorithms(env: Mapping[str, str]) -> frozenset[str]:
     return chosen
 
 
+def _cors_origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """An allowlist of origins (scheme://host[:port]), comma- or space-separated."""
+    raw = _get(env, "CORS_ORIGINS") or ""
+    origins = tuple(dict.fromkeys(raw.replace(",", " ").split()))
+    for origin in origins:
+        parts = urlsplit(origin)
+        exact = f"{parts.scheme}://{parts.netloc}" == origin and parts.hostname is not None
+        if parts.scheme not in ("https", "http") or not exact:
+            raise SettingsError(
+                PREFIX + "CORS_ORIGINS",
+                f"each origin is scheme://host[:port] (no path, no wildcard), got {origin[:80]!r}",
+            )
+    return origins
+
+
 def _jwks_url(env: Mapping[str, str]) -> str | None:
     value = _get(env, "JWT_JWKS_URL")
     if value is not None and urlsplit(value).scheme not in ("https", "http"):
@@ -162,4 +178,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         execution=_execution(env),
         max_subscriptions=_int(env, "MAX_SUBSCRIPTIONS", 100, 1, 100_000),
         webhook_max_backoff_seconds=_int(env, "WEBHOOK_MAX_BACKOFF_SECONDS", 300, 1, 86_400),
+        cors_origins=_cors_origins(env),
     )

@@ -51,6 +51,22 @@ def test_socket_url_is_accepted() -> None:
         ("HARBORGRAPH_JWT_ALGORITHMS", "HS256", "allowed: ES256 EdDSA RS256"),
         ("HARBORGRAPH_JWT_LEEWAY_SECONDS", "-1", "must be an integer from 0 to 300, got '-1'"),
         ("HARBORGRAPH_JWT_JWKS_URL", "file:///etc/keys", "must be an http(s) URL"),
+        (
+            "HARBORGRAPH_CORS_ORIGINS",
+            "*",
+            "each origin is scheme://host[:port] (no path, no wildcard), got '*'",
+        ),
+        (
+            "HARBORGRAPH_CORS_ORIGINS",
+            "https://portal.example/app",
+            "each origin is scheme://host[:port] (no path, no wildcard), "
+            "got 'https://portal.example/app'",
+        ),
+        (
+            "HARBORGRAPH_CORS_ORIGINS",
+            "portal.example",
+            "each origin is scheme://host[:port] (no path, no wildcard), got 'portal.example'",
+        ),
     ],
 )
 def test_bad_values_name_the_variable(variable: str, value: str, message: str) -> None:
@@ -65,3 +81,9 @@ def test_execution_is_compiled_unless_set_to_resolvers() -> None:
     assert load_settings({"HARBORGRAPH_EXECUTION": "resolvers"}).execution == "resolvers"
     with pytest.raises(SettingsError, match="HARBORGRAPH_EXECUTION: one of compiled, resolvers"):
         load_settings({"HARBORGRAPH_EXECUTION": "fast"})
+
+
+def test_cors_origins_are_an_allowlist_empty_by_default() -> None:
+    assert load_settings({}).cors_origins == ()
+    given = {"HARBORGRAPH_CORS_ORIGINS": "https://portal.example, http://localhost:5173"}
+    assert load_settings(given).cors_origins == ("https://portal.example", "http://localhost:5173")
