@@ -4,13 +4,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 GATEWAY := deploy/gateway
 NODE_STAMP := $(GATEWAY)/node_modules/.installed
+PORTAL := portal
+PORTAL_STAMP := $(PORTAL)/node_modules/.installed
 
 .PHONY: run test install gateway bench clean
 
-run: $(STAMP)
+run: $(STAMP) $(PORTAL_STAMP)
 	$(BIN)/harborgraph serve --print-tokens
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(PORTAL_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -31,6 +33,12 @@ $(NODE_STAMP): $(GATEWAY)/package-lock.json
 	cd $(GATEWAY) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# The browser assets the app serves itself (GraphiQL in development), from a pinned lock.
+$(PORTAL_STAMP): $(PORTAL)/package-lock.json
+	@command -v npm >/dev/null || { echo "make: needs Node.js 20+ and npm for the browser assets (https://nodejs.org)"; exit 1; }
+	cd $(PORTAL) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(PORTAL_STAMP)
+
 gateway: $(NODE_STAMP)
 	cd $(GATEWAY) && node compose.mjs --config subgraphs.json --out supergraph.graphql
 	cd $(GATEWAY) && node node_modules/@graphql-hive/gateway/dist/bin.js supergraph supergraph.graphql
@@ -39,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py
 
 clean:
-	rm -rf $(VENV) .harborgraph .pytest_cache .mypy_cache .ruff_cache $(GATEWAY)/node_modules
+	rm -rf $(VENV) .harborgraph .pytest_cache .mypy_cache .ruff_cache $(GATEWAY)/node_modules $(PORTAL)/node_modules

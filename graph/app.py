@@ -24,6 +24,7 @@ from graph.database import (
     open_pools,
 )
 from graph.dcsa import EVENTS_PATH, events_endpoint
+from graph.graphiql import ASSETS_PATH, asset
 from graph.health import healthz, readyz
 from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
 from graph.settings import Settings
@@ -114,6 +115,8 @@ def create_app(
         Route("/.well-known/jwks.json", jwks_endpoint, methods=["GET"]),
         *WEBHOOK_ROUTES,
     ]
+    if settings.development:
+        routes.append(Route(ASSETS_PATH + "/{name}", asset, methods=["GET"]))
     return Starlette(routes=routes, lifespan=lifespan, middleware=cors(settings))
 
 
