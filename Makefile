@@ -6,17 +6,19 @@ GATEWAY := deploy/gateway
 NODE_STAMP := $(GATEWAY)/node_modules/.installed
 PORTAL := portal
 PORTAL_STAMP := $(PORTAL)/node_modules/.installed
+# The browser tests drive Debian's Chromium (package chromium); another path may be given.
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test install gateway bench clean
 
 run: $(STAMP) $(PORTAL_STAMP)
 	$(BIN)/harborgraph serve --print-tokens
 
-test: $(STAMP) $(NODE_STAMP) $(PORTAL_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(PORTAL_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 install: $(STAMP)
 
@@ -38,6 +40,12 @@ $(PORTAL_STAMP): $(PORTAL)/package-lock.json
 	@command -v npm >/dev/null || { echo "make: needs Node.js 20+ and npm for the browser assets (https://nodejs.org)"; exit 1; }
 	cd $(PORTAL) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(PORTAL_STAMP)
+
+# Debian's Chromium for the browser tests: installed with apt when missing (as root, or
+# through sudo); elsewhere install Chromium and run `make test CHROMIUM=/path/to/chromium`.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "make: the browser tests need Chromium: install it and set CHROMIUM=/path"; exit 1; }
+	if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi
 
 gateway: $(NODE_STAMP)
 	cd $(GATEWAY) && node compose.mjs --config subgraphs.json --out supergraph.graphql

@@ -27,6 +27,7 @@ from graph.dcsa import EVENTS_PATH, events_endpoint
 from graph.graphiql import ASSETS_PATH, asset
 from graph.health import healthz, readyz
 from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
+from graph.portal import routes as portal_routes
 from graph.settings import Settings
 from graph.state import AppState
 from graph.subscriptions import subscriptions_endpoint
@@ -114,6 +115,7 @@ def create_app(
         Route(EVENTS_PATH, events_endpoint, methods=["GET", "POST"]),
         Route("/.well-known/jwks.json", jwks_endpoint, methods=["GET"]),
         *WEBHOOK_ROUTES,
+        *portal_routes(settings.development),
     ]
     if settings.development:
         routes.append(Route(ASSETS_PATH + "/{name}", asset, methods=["GET"]))

@@ -162,16 +162,31 @@ def load_public_key(path: Path) -> PublicKey:
     return key
 
 
-def _write_once(path: Path, data: bytes, mode: int) -> None:
-    """Create `path` with `data` and `mode` atomically; keep it if another process won."""
+def _temporary(path: Path, data: bytes, mode: int) -> Path:
+    """`data` written and synced to a new file beside `path`, with `mode`."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), mode)
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return temporary
+
+
+def _replace(path: Path, data: bytes, mode: int) -> None:
+    """Write `path` with `data` and `mode` atomically, over whatever it held."""
+    temporary = _temporary(path, data, mode)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _write_once(path: Path, data: bytes, mode: int) -> None:
+    """Create `path` with `data` and `mode` atomically; keep it if another process won."""
+    temporary = _temporary(path, data, mode)
+    try:
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -181,12 +196,6 @@ def _write_once(path: Path, data: bytes, mode: int) -> None:
                 os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def _public_pem(public_key: PublicKey) -> bytes:
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
 
 
 def ensure_dev_keys(data_dir: Path) -> DevKeys:
@@ -211,8 +220,8 @@ def ensure_dev_keys(data_dir: Path) -> DevKeys:
     public_key = private_key.public_key()
     public_pem = _public_pem(public_key)
     if not public_path.exists() or public_path.read_bytes() != public_pem:
-        public_path.unlink(missing_ok=True)
-        _write_once(public_path, public_pem, 0o644)
+        # Replaced in one rename: a replica starting beside this one never finds it missing.
+        _replace(public_path, public_pem, 0o644)
     return DevKeys(private_path, public_path, jwk_thumbprint(public_key))
 
 

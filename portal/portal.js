@@ -1,0 +1,205 @@
+// The partner portal: one screen on the public GraphQL schema. Each panel runs one named
+// operation from /portal/operations/ (validated against the schema by the test suite). The
+// token lives in this module's memory only: never in localStorage, gone with the tab.
+
+const NOT_SHARED = "not shared with you";
+let token = null;
+const operations = new Map();
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) {
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+async function operation(name) {
+  if (!operations.has(name)) {
+    const response = await fetch(`/portal/operations/${name}.graphql`);
+    operations.set(name, await response.text());
+  }
+  return operations.get(name);
+}
+
+// Runs one operation; answers { data, denied } where `denied` holds the paths (joined by ".")
+// of fields the token may not read. Any other error is thrown.
+async function run(name, variables = {}) {
+  const response = await fetch("/graphql", {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/graphql-response+json",
+      Authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({ query: await operation(name), variables, operationName: name }),
+  });
+  const answer = await response.json();
+  const denied = new Set();
+  for (const error of answer.errors || []) {
+    if (error.extensions?.code === "UNAUTHORIZED_FIELD_OR_TYPE" && error.path) {
+      denied.add(error.path.join("."));
+    } else {
+      throw new Error(error.message);
+    }
+  }
+  return { data: answer.data, denied };
+}
+
+// A value, or "not shared with you" when its path was denied.
+function shown(value, path, denied) {
+  if (denied.has(path)) return el("span", { class: "denied" }, NOT_SHARED);
+  if (value === null || value === undefined || value === "") return "—";
+  return String(value);
+}
+
+function when(instant) {
+  return instant ? new Date(instant).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—";
+}
+
+function facts(pairs) {
+  const list = el("dl");
+  for (const [term, value] of pairs) list.append(el("dt", {}, term), el("dd", {}, value));
+  return list;
+}
+
+// --- Panels ------------------------------------------------------------------------------
+
+function containerCard(number, container, base, denied) {
+  if (!container) return el("div", { class: "card" }, el("h3", {}, number), "Not found (or not yours to see).");
+  const holds = container.holds.filter((h) => !h.releasedAt);
+  const shipment = container.shipment;
+  const events = el("ol", { class: "timeline" });
+  for (const { node } of container.events.edges) {
+    const code = node.equipmentEventTypeCode || node.transportEventTypeCode || node.shipmentEventTypeCode;
+    events.append(el("li", {}, `${when(node.eventDateTime)} · ${node.eventType} ${code} (${node.eventClassifier})`));
+  }
+  return el(
+    "div",
+    { class: "card", "data-container": container.number },
+    el("h3", {}, container.number),
+    facts([
+      ["Status", container.status],
+      ["Terminal", shown(container.terminal?.name, `${base}.terminal`, denied)],
+      ["Yard location", shown(container.yardLocation, `${base}.yardLocation`, denied)],
+      ["Available for pickup", container.availableForPickup ? "yes" : "no"],
+      ["Last free day", shown(container.lastFreeDay, `${base}.lastFreeDay`, denied)],
+      ["Holds", holds.length ? holds.map((h) => `${h.type} ${h.reasonCode}`).join(", ") : "none"],
+      ["Commodity", shipment ? shown(shipment.commodity, `${base}.shipment.commodity`, denied) : "—"],
+      ["Consignee", shipment ? shown(shipment.consignee?.name, `${base}.shipment.consignee`, denied) : "—"],
+    ]),
+    el("h4", {}, "Events"),
+    events,
+  );
+}
+
+async function lookUp(event) {
+  event.preventDefault();
+  const target = document.getElementById("lookup");
+  const numbers = document.getElementById("numbers").value.split(/[\s,;]+/).filter(Boolean).slice(0, 20);
+  target.replaceChildren("Looking up…");
+  try {
+    const cards = await Promise.all(
+      numbers.map(async (number) => {
+        const { data, denied } = await run("ContainerLookup", { number });
+        return containerCard(number, data.container, "container", denied);
+      }),
+    );
+    target.replaceChildren(...cards);
+  } catch (error) {
+    target.replaceChildren(el("p", { class: "error" }, error.message));
+  }
+}
+
+async function schedule() {
+  const target = document.getElementById("schedule");
+  const from = new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString();
+  const { data, denied } = await run("Schedule", { from });
+  const rows = data.portCalls.edges.map(({ node }, i) => {
+    const latest = node.timestamps ? node.timestamps[node.timestamps.length - 1] : null;
+    const jit = denied.has(`portCalls.edges.${i}.node.timestamps`)
+      ? el("span", { class: "denied" }, NOT_SHARED)
+      : latest ? `${latest.classifier} ${latest.eventType} ${when(latest.eventDateTime)}` : "—";
+    return el(
+      "tr",
+      {},
+      el("td", {}, node.vessel?.name ?? "—"),
+      el("td", {}, node.status),
+      el("td", {}, when(node.actualArrival || node.estimatedArrival)),
+      el("td", {}, node.terminal?.name ?? "—"),
+      el("td", {}, jit),
+    );
+  });
+  const head = el("tr", {}, ...["Vessel", "Status", "Arrival", "Terminal", "Latest JIT"].map((h) => el("th", { scope: "col" }, h)));
+  const table = el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows));
+  const empty = rows.length ? [] : [el("p", {}, `No port calls arriving from ${when(from)}.`)];
+  target.replaceChildren(table, ...empty);
+}
+
+async function advisories() {
+  const target = document.getElementById("advisories");
+  const { data, denied } = await run("Advisories");
+  if (data.advisories === null) {
+    target.replaceChildren(el("p", { class: "denied" }, NOT_SHARED));
+    return;
+  }
+  const items = data.advisories.edges.map(({ node }) =>
+    el("div", { class: "card" }, el("span", { class: `tlp tlp-${node.tlp}` }, `TLP:${node.tlp}`), " ", el("strong", {}, node.title), el("p", {}, node.summary)),
+  );
+  target.replaceChildren(...(items.length ? items : ["No advisories."]));
+}
+
+// --- Sign-in -----------------------------------------------------------------------------
+
+async function signIn(given) {
+  token = given.trim();
+  const error = document.getElementById("sign-in-error");
+  error.textContent = "";
+  try {
+    const { data } = await run("Me");
+    const organization = data.me.organization;
+    if (!organization) throw new Error("this token names no partner");
+    document.getElementById("who").textContent = `${organization.name} (${organization.kind})`;
+    document.getElementById("token").value = ""; // held in memory only, not left on screen
+    document.getElementById("panels").hidden = false;
+    const started = performance.now();
+    await Promise.allSettled([schedule(), advisories()]);
+    performance.mark("harborgraph:first-data", { detail: performance.now() - started });
+  } catch (failure) {
+    token = null;
+    error.textContent = `Sign-in failed: ${failure.message}`;
+  }
+}
+
+async function demo(event) {
+  event.preventDefault();
+  const kind = document.getElementById("demo-kind").value;
+  const response = await fetch(`/portal/demo-token?kind=${encodeURIComponent(kind)}`);
+  const answer = await response.json();
+  if (!response.ok) {
+    document.getElementById("sign-in-error").textContent = answer.error;
+    return;
+  }
+  await signIn(answer.token);
+}
+
+async function start() {
+  document.getElementById("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn(document.getElementById("token").value);
+  });
+  document.getElementById("lookup-form").addEventListener("submit", lookUp);
+  // The demo sign-in exists only in development: ask whether this server offers it.
+  const probe = await fetch("/portal/demo-token?kind=", { method: "GET" });
+  if (probe.status === 400) {
+    const form = document.getElementById("demo-form");
+    form.hidden = false;
+    form.addEventListener("submit", demo);
+  }
+}
+
+start();

@@ -1,0 +1,85 @@
+// The portal in a real browser (Debian's Chromium, driven by playwright-core). Run by
+// tests/graph/test_portal_browser.py against a `harborgraph serve` it started; exits non-zero
+// on the first failed expectation and prints one JSON line of figures.
+//
+// Environment: PORTAL_URL (the server's origin), CHROMIUM (the browser's path),
+// SCREENSHOTS (a directory), CARRIER_TOKEN (a carrier's token, pasted to sign in),
+// CARRIER_BOX (a container of that carrier, with a hold), TRUCKER_BOX (a container the demo
+// trucker may see).
+import { chromium } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
+import assert from "node:assert/strict";
+import path from "node:path";
+
+const origin = process.env.PORTAL_URL;
+const shots = process.env.SCREENSHOTS;
+const figures = {};
+
+// Signs in with a pasted token, or (in development) as a demo partner of `kind`.
+async function signedIn(browser, { token, kind }, viewport, label) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const foreign = [];
+  page.on("request", (request) => {
+    if (!request.url().startsWith(origin + "/")) foreign.push(request.url());
+  });
+  await page.goto(origin + "/portal");
+  let started;
+  if (token) {
+    await page.fill("#token", token);
+    started = Date.now();
+    await page.click("#token-form button");
+  } else {
+    await page.waitForSelector("#demo-form:not([hidden])");
+    await page.selectOption("#demo-kind", kind);
+    started = Date.now();
+    await page.click("#demo-form button");
+  }
+  await page.waitForSelector("#schedule table");
+  figures[`${label}_first_data_ms`] = Date.now() - started;
+  return { page, foreign };
+}
+
+async function lookUp(page, number) {
+  await page.fill("#numbers", number);
+  await page.click("#lookup-form button");
+  await page.waitForSelector(`[data-container="${number}"]`);
+  return page.locator(`[data-container="${number}"]`);
+}
+
+function fact(card, term) {
+  return card.locator(`dt:text-is("${term}") + dd`).innerText();
+}
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ["--no-sandbox"] });
+try {
+  // A carrier looks up its container: availability, holds, last free day, events.
+  const carrier = await signedIn(
+    browser, { token: process.env.CARRIER_TOKEN }, { width: 1280, height: 900 }, "carrier");
+  const box = await lookUp(carrier.page, process.env.CARRIER_BOX);
+  assert.match(await fact(box, "Available for pickup"), /^(yes|no)$/);
+  assert.notEqual(await fact(box, "Holds"), "none");
+  assert.match(await fact(box, "Last free day"), /^(\d{4}-\d{2}-\d{2}|—)$/);
+  assert.ok((await box.locator("ol.timeline li").count()) > 0, "the carrier sees events");
+  assert.notEqual(await fact(box, "Commodity"), "not shared with you");
+  await carrier.page.screenshot({ path: path.join(shots, "carrier.png"), fullPage: true });
+  const axe = await new AxeBuilder({ page: carrier.page }).analyze();
+  const serious = axe.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+  assert.deepEqual(serious.map((v) => v.id), [], "no serious or critical accessibility violation");
+  assert.deepEqual(carrier.foreign, [], "every request goes to the app's own origin");
+
+  // A trucker at 390 px: no commodity, no consignee; the page fits the width.
+  const trucker = await signedIn(browser, { kind: "TRUCKER" }, { width: 390, height: 844 }, "trucker");
+  const seen = await lookUp(trucker.page, process.env.TRUCKER_BOX);
+  assert.equal(await fact(seen, "Commodity"), "not shared with you");
+  assert.equal(await fact(seen, "Consignee"), "not shared with you");
+  const width = await trucker.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page fits 390 px (it is ${width})`);
+  await trucker.page.screenshot({ path: path.join(shots, "trucker-390.png"), fullPage: true });
+  assert.deepEqual(trucker.foreign, [], "every request goes to the app's own origin");
+  const token = await trucker.page.evaluate(() => JSON.stringify(localStorage));
+  assert.equal(token, "{}", "nothing is kept in localStorage");
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(figures));

@@ -1,0 +1,108 @@
+"""The portal in Debian's Chromium, driven by playwright-core (portal/tests/portal.spec.mjs),
+against `harborgraph serve` on a copy of the seeded database: a carrier (its token pasted)
+looks up its container, a trucker sees no commodity or consignee at 390 px, every request stays on the
+app's origin, axe-core finds no serious violation. Screenshots go to .harborgraph/screenshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from graph.demo import GRANTS, mint_dev_token
+from graph.settings import load_settings
+from resolvers.principal import OrganizationKind
+from tests.servers import Server, server_env
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "portal" / "tests" / "portal.spec.mjs"
+SCREENSHOTS = ROOT / ".harborgraph" / "screenshots"
+# A box of one visit only (so `container(number:)` shows that visit), with events.
+ONE_VISIT = """
+(SELECT count(*) FROM cargo.container_visit o WHERE o.equipment_reference = cv.equipment_reference) = 1
+AND EXISTS (SELECT 1 FROM cargo.event e WHERE e.equipment_reference = cv.equipment_reference)
+"""
+# The carrier's latest visit of the box (what `container(number:)` shows it), held.
+CARRIER = "MSCU"
+CARRIER_BOX = """
+SELECT cv.equipment_reference FROM cargo.container_visit cv
+JOIN cargo.hold h ON h.container_visit_id = cv.id AND h.released_at IS NULL
+WHERE cv.carrier_scac = $1
+  AND NOT EXISTS (SELECT 1 FROM cargo.container_visit o
+                  WHERE o.equipment_reference = cv.equipment_reference
+                    AND o.carrier_scac = cv.carrier_scac
+                    AND (o.updated_at, o.id) > (cv.updated_at, cv.id))
+  AND EXISTS (SELECT 1 FROM cargo.event e WHERE e.equipment_reference = cv.equipment_reference)
+ORDER BY cv.id LIMIT 1
+"""
+TRUCKER_BOX = f"""
+SELECT cv.equipment_reference FROM cargo.container_visit cv
+JOIN gate.appointment a
+    ON a.equipment_reference = cv.equipment_reference AND a.unlocode = cv.unlocode
+   AND a.smdg_code = cv.smdg_code
+WHERE a.trucker_scac = (SELECT o.scac FROM community.organization o
+                        WHERE o.kind = 'TRUCKER' ORDER BY o.code LIMIT 1)
+  AND a.status IN ('ARRIVED', 'COMPLETED') AND cv.direction = 'IMPORT'
+  AND cv.transport_document_reference IS NOT NULL AND {ONE_VISIT}
+ORDER BY cv.id LIMIT 1
+"""
+
+
+def chromium() -> str:
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    assert found, "Chromium is needed: `make test` installs Debian's (apt install chromium)"
+    return found
+
+
+@pytest.fixture
+async def server(writable_url: str, tmp_path: Path) -> AsyncIterator[Server]:
+    running = Server(writable_url, server_env(writable_url, tmp_path / "data"), tmp_path)
+    try:
+        await running.start()
+        yield running
+    finally:
+        await running.stop()
+
+
+async def boxes(url: str) -> dict[str, str]:
+    connection = await asyncpg.connect(url)
+    try:
+        found = {
+            "CARRIER_BOX": await connection.fetchval(CARRIER_BOX, CARRIER),
+            "TRUCKER_BOX": await connection.fetchval(TRUCKER_BOX),
+        }
+    finally:
+        await connection.close()
+    assert all(found.values()), found
+    return found
+
+
+async def test_the_portal_in_a_browser(server: Server, writable_url: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    scopes = [s.value for s in GRANTS[OrganizationKind.CARRIER]]
+    carrier = mint_dev_token(load_settings(server.env), org=CARRIER, scopes=scopes, ttl=600)
+    env = {
+        **os.environ,
+        **await boxes(writable_url),
+        "CARRIER_TOKEN": carrier,  # pasted into the sign-in form
+        "PORTAL_URL": server.base,
+        "CHROMIUM": chromium(),
+        "SCREENSHOTS": str(SCREENSHOTS),
+    }
+    process = await asyncio.create_subprocess_exec(
+        "node", str(SPEC), cwd=ROOT / "portal", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=180)
+    assert process.returncode == 0, (out + err).decode()[-3000:]
+    figures = json.loads(out.decode().strip().splitlines()[-1])
+    print(f"portal: {figures}; screenshots in {SCREENSHOTS}")
+    assert set(figures) == {"carrier_first_data_ms", "trucker_first_data_ms"}
+    assert sorted(p.name for p in SCREENSHOTS.glob("*.png")) >= ["carrier.png", "trucker-390.png"]
