@@ -166,11 +166,15 @@ def _temporary(path: Path, data: bytes, mode: int) -> Path:
     """`data` written and synced to a new file beside `path`, with `mode`."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(descriptor, "wb") as handle:
-        os.fchmod(handle.fileno(), mode)
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     return temporary
 
 
@@ -196,6 +200,12 @@ def _write_once(path: Path, data: bytes, mode: int) -> None:
                 os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _public_pem(public_key: PublicKey) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def ensure_dev_keys(data_dir: Path) -> DevKeys:
