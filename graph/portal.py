@@ -20,7 +20,15 @@ from resolvers.community import first_organization_of_kind
 from resolvers.principal import OrganizationKind
 
 PORTAL = Path(__file__).resolve().parents[1] / "portal"
-OPERATIONS = ("Me", "Schedule", "ContainerLookup", "Advisories")
+OPERATIONS = (
+    "Me",
+    "Schedule",
+    "ContainerLookup",
+    "Advisories",
+    "GateTurnTimes",
+    "EmptyReturns",
+    "InboundVolume",
+)
 FILES: dict[str, tuple[str, str]] = {
     "portal.js": ("portal.js", "text/javascript"),
     "portal.css": ("portal.css", "text/css"),

@@ -153,6 +153,96 @@ async function advisories() {
   target.replaceChildren(...(items.length ? items : ["No advisories."]));
 }
 
+// One labelled bar per row: `parts` are [value, class] segments of one track, scaled to `max`.
+function bars(rows, max) {
+  return el(
+    "div",
+    { class: "bars" },
+    ...rows.map(({ label, parts, text }) => {
+      const track = el("div", { class: "track", role: "img", "aria-label": `${label}: ${text}` });
+      for (const [value, kind] of parts) {
+        const fill = el("div", { class: `fill ${kind}` });
+        fill.style.width = `${max ? (100 * value) / max : 0}%`; // CSSOM: allowed by the CSP
+        track.append(fill);
+      }
+      return el("div", { class: "bar" }, el("span", {}, label), track, el("span", {}, text));
+    }),
+  );
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+async function turnTimes() {
+  const target = document.getElementById("turn-times");
+  const { data } = await run("GateTurnTimes");
+  if (data.gateTransactions === null) {
+    target.replaceChildren(el("p", { class: "denied" }, NOT_SHARED));
+    return;
+  }
+  const byTerminal = new Map();
+  for (const { node } of data.gateTransactions.edges) {
+    if (node.turnTimeMinutes === null) continue;
+    const key = node.smdgCode;
+    byTerminal.set(key, [...(byTerminal.get(key) || []), node.turnTimeMinutes]);
+  }
+  const rows = [...byTerminal].sort().map(([terminal, minutes]) => ({
+    label: terminal,
+    parts: [[median(minutes), ""]],
+    text: `${Math.round(median(minutes))} min`,
+  }));
+  const max = Math.max(0, ...rows.map((r) => r.parts[0][0]));
+  target.replaceChildren(
+    rows.length
+      ? el("div", { "data-chart": "turn-times" }, el("p", { class: "legend" }, "Median turn time of the latest moves"), bars(rows, max))
+      : el("p", {}, "No completed gate moves."),
+  );
+}
+
+async function emptyReturns(event) {
+  event?.preventDefault();
+  const target = document.getElementById("empty-returns");
+  const carrier = document.getElementById("empty-carrier").value.trim() || null;
+  const isoType = document.getElementById("empty-type").value.trim() || null;
+  try {
+    const { data } = await run("EmptyReturns", { carrier, isoType });
+    const rows = data.emptyReturns.edges.map(({ node }) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, node.smdgCode),
+        el("td", {}, `${node.carrierScac} ${node.isoType}`),
+        el("td", {}, node.accepting ? "accepting" : `not accepting${node.alternateSmdgCode ? `: go to ${node.alternateSmdgCode}` : ""}`),
+      ),
+    );
+    const head = el("tr", {}, ...["Terminal", "Line and type", "Now"].map((h) => el("th", { scope: "col" }, h)));
+    target.replaceChildren(rows.length ? el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows)) : el("p", {}, "No rule in force."));
+  } catch (error) {
+    target.replaceChildren(el("p", { class: "error" }, error.message));
+  }
+}
+
+async function inbound() {
+  const target = document.getElementById("inbound");
+  const { data } = await run("InboundVolume");
+  const weeks = data.insights?.inboundVolume;
+  if (!weeks) {
+    target.replaceChildren(el("p", { class: "denied" }, NOT_SHARED));
+    return;
+  }
+  const rows = weeks.map((w) => ({
+    label: `${w.isoWeek} ${w.smdgCode}`,
+    parts: [[w.teuRail, "rail"], [w.teuLocal, "local"]],
+    text: `${Math.round(w.teuRail + w.teuLocal)} TEU`,
+  }));
+  const max = Math.max(0, ...weeks.map((w) => w.teuRail + w.teuLocal));
+  const legend = el("p", { class: "legend" }, el("span", { class: "key-rail" }, "■ rail"), " ", el("span", { class: "key-local" }, "■ local"));
+  target.replaceChildren(el("div", { "data-chart": "inbound" }, legend, bars(rows, max)));
+}
+
 // --- Sign-in -----------------------------------------------------------------------------
 
 async function signIn(given) {
@@ -167,7 +257,7 @@ async function signIn(given) {
     document.getElementById("token").value = ""; // held in memory only, not left on screen
     document.getElementById("panels").hidden = false;
     const started = performance.now();
-    await Promise.allSettled([schedule(), advisories()]);
+    await Promise.allSettled([schedule(), advisories(), turnTimes(), emptyReturns(), inbound()]);
     performance.mark("harborgraph:first-data", { detail: performance.now() - started });
   } catch (failure) {
     token = null;
@@ -193,6 +283,7 @@ async function start() {
     signIn(document.getElementById("token").value);
   });
   document.getElementById("lookup-form").addEventListener("submit", lookUp);
+  document.getElementById("empty-returns-form").addEventListener("submit", emptyReturns);
   // The demo sign-in exists only in development: ask whether this server offers it.
   const probe = await fetch("/portal/demo-token?kind=", { method: "GET" });
   if (probe.status === 400) {

@@ -5,7 +5,7 @@
 // Environment: PORTAL_URL (the server's origin), CHROMIUM (the browser's path),
 // SCREENSHOTS (a directory), CARRIER_TOKEN (a carrier's token, pasted to sign in),
 // CARRIER_BOX (a container of that carrier, with a hold), TRUCKER_BOX (a container the demo
-// trucker may see).
+// trucker may see), TERMINAL_SMDG (the demo terminal's SMDG code).
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 import assert from "node:assert/strict";
@@ -79,6 +79,17 @@ try {
   assert.deepEqual(trucker.foreign, [], "every request goes to the app's own origin");
   const token = await trucker.page.evaluate(() => JSON.stringify(localStorage));
   assert.equal(token, "{}", "nothing is kept in localStorage");
+
+  // A terminal sees its own gate turn times (a chart of its gates only).
+  const terminal = await signedIn(browser, { kind: "TERMINAL" }, { width: 1280, height: 900 }, "terminal");
+  await terminal.page.waitForSelector('[data-chart="turn-times"] .bar');
+  const gates = await terminal.page.locator('[data-chart="turn-times"] .bar > span:first-child').allInnerTexts();
+  assert.deepEqual([...new Set(gates)], [process.env.TERMINAL_SMDG]);
+  await terminal.page.screenshot({ path: path.join(shots, "terminal.png"), fullPage: true });
+  const terminalAxe = await new AxeBuilder({ page: terminal.page }).analyze();
+  const terminalSerious = terminalAxe.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+  assert.deepEqual(terminalSerious.map((v) => v.id), [], "no serious or critical accessibility violation");
+  assert.deepEqual(terminal.foreign, [], "every request goes to the app's own origin");
 } finally {
   await browser.close();
 }
