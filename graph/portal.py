@@ -28,6 +28,7 @@ OPERATIONS = (
     "GateTurnTimes",
     "EmptyReturns",
     "InboundVolume",
+    "ContainerEvents",
 )
 FILES: dict[str, tuple[str, str]] = {
     "portal.js": ("portal.js", "text/javascript"),

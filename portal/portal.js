@@ -67,17 +67,78 @@ function facts(pairs) {
   return list;
 }
 
+// --- Live updates (graphql-transport-ws on /graphql) -------------------------------------
+
+let socket = null;
+let nextId = 1;
+const listeners = new Map();
+
+function liveSocket() {
+  if (socket) return socket;
+  const url = new URL("/graphql", location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const opened = new WebSocket(url, "graphql-transport-ws");
+  socket = new Promise((resolve, reject) => {
+    opened.addEventListener("open", () => {
+      opened.send(JSON.stringify({ type: "connection_init", payload: { Authorization: `Bearer ${token}` } }));
+    });
+    opened.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "connection_ack") resolve(opened);
+      else if (message.type === "ping") opened.send(JSON.stringify({ type: "pong" }));
+      else if (message.type === "next") listeners.get(message.id)?.(message.payload);
+    });
+    opened.addEventListener("close", () => {
+      socket = null; // the token expired or the server went away: the next subscribe reconnects
+      reject(new Error("the live connection closed"));
+    });
+  });
+  return socket;
+}
+
+// Subscribes with operation `name`; `onNext` gets each payload ({ data, errors }).
+async function live(name, variables, onNext) {
+  const opened = await liveSocket();
+  const id = String(nextId++);
+  listeners.set(id, onNext);
+  const payload = { query: await operation(name), variables, operationName: name };
+  opened.send(JSON.stringify({ id, type: "subscribe", payload }));
+  return () => {
+    listeners.delete(id);
+    opened.send(JSON.stringify({ id, type: "complete" }));
+  };
+}
+
 // --- Panels ------------------------------------------------------------------------------
+
+function eventItem(node) {
+  const code = node.equipmentEventTypeCode || node.transportEventTypeCode || node.shipmentEventTypeCode;
+  const text = `${when(node.eventDateTime)} · ${node.eventType} ${code} (${node.eventClassifier})`;
+  return el("li", { "data-event": node.eventID }, text);
+}
+
+let following = [];
+
+// Each container on screen gets its new events as they are stored.
+async function follow(numbers) {
+  for (const stop of following) stop();
+  following = [];
+  for (const number of numbers) {
+    const stop = await live("ContainerEvents", { number }, (payload) => {
+      const node = payload.data?.events?.node;
+      const list = document.querySelector(`[data-container="${number}"] ol.timeline`);
+      if (node && list) list.prepend(eventItem(node));
+    }).catch(() => null);
+    if (stop) following.push(stop);
+  }
+}
 
 function containerCard(number, container, base, denied) {
   if (!container) return el("div", { class: "card" }, el("h3", {}, number), "Not found (or not yours to see).");
   const holds = container.holds.filter((h) => !h.releasedAt);
   const shipment = container.shipment;
   const events = el("ol", { class: "timeline" });
-  for (const { node } of container.events.edges) {
-    const code = node.equipmentEventTypeCode || node.transportEventTypeCode || node.shipmentEventTypeCode;
-    events.append(el("li", {}, `${when(node.eventDateTime)} · ${node.eventType} ${code} (${node.eventClassifier})`));
-  }
+  for (const { node } of container.events.edges) events.append(eventItem(node));
   return el(
     "div",
     { class: "card", "data-container": container.number },
@@ -110,6 +171,8 @@ async function lookUp(event) {
       }),
     );
     target.replaceChildren(...cards);
+    await follow(numbers);
+    target.setAttribute("data-live", "yes");
   } catch (error) {
     target.replaceChildren(el("p", { class: "error" }, error.message));
   }

@@ -5,7 +5,8 @@
 // Environment: PORTAL_URL (the server's origin), CHROMIUM (the browser's path),
 // SCREENSHOTS (a directory), CARRIER_TOKEN (a carrier's token, pasted to sign in),
 // CARRIER_BOX (a container of that carrier, with a hold), TRUCKER_BOX (a container the demo
-// trucker may see), TERMINAL_SMDG (the demo terminal's SMDG code).
+// trucker may see), TERMINAL_SMDG (the demo terminal's SMDG code), LIVE_EVENT (a DCSA event
+// of CARRIER_BOX, published by the carrier while its page follows the box).
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 import assert from "node:assert/strict";
@@ -62,6 +63,19 @@ try {
   assert.match(await fact(box, "Last free day"), /^(\d{4}-\d{2}-\d{2}|—)$/);
   assert.ok((await box.locator("ol.timeline li").count()) > 0, "the carrier sees events");
   assert.notEqual(await fact(box, "Commodity"), "not shared with you");
+  // Live: an event the carrier publishes now appears in the timeline without a reload.
+  await carrier.page.waitForSelector('#lookup[data-live="yes"]');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const published = JSON.parse(process.env.LIVE_EVENT);
+  const posted = await fetch(origin + "/dcsa/tnt/v2/events", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${process.env.CARRIER_TOKEN}` },
+    body: JSON.stringify([published]),
+  });
+  assert.equal(posted.status, 201, await posted.text());
+  const liveStarted = Date.now();
+  await box.locator(`li[data-event="${published.eventID}"]`).waitFor({ timeout: 5000 });
+  figures.live_event_ms = Date.now() - liveStarted;
   await carrier.page.screenshot({ path: path.join(shots, "carrier.png"), fullPage: true });
   const axe = await new AxeBuilder({ page: carrier.page }).analyze();
   const serious = axe.violations.filter((v) => ["serious", "critical"].includes(v.impact));

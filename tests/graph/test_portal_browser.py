@@ -1,6 +1,6 @@
 """The portal in Debian's Chromium, driven by playwright-core (portal/tests/portal.spec.mjs),
 against `harborgraph serve` on a copy of the seeded database: a carrier (its token pasted)
-looks up its container, a trucker sees no commodity or consignee at 390 px, every request stays on the
+looks up its container and sees an event published meanwhile arrive live, a trucker sees no commodity or consignee at 390 px, every request stays on the
 app's origin, axe-core finds no serious violation. Screenshots go to .harborgraph/screenshots.
 """
 
@@ -19,6 +19,7 @@ import pytest
 from graph.demo import GRANTS, mint_dev_token
 from graph.settings import load_settings
 from resolvers.principal import OrganizationKind
+from tests.dcsa_events import Visit, equipment_event
 from tests.servers import Server, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,11 +79,27 @@ async def server(writable_url: str, tmp_path: Path) -> AsyncIterator[Server]:
         await running.stop()
 
 
+# The visit of that box, for an event the carrier publishes while the page follows it.
+VISIT = """
+SELECT cv.id, cv.equipment_reference, cv.port_call_id, cv.carrier_scac, cv.unlocode,
+       cv.smdg_code, cv.direction, cv.status, cv.transport_document_reference,
+       NULL AS carrier_booking_reference
+FROM cargo.container_visit cv
+WHERE cv.equipment_reference = $1 AND cv.carrier_scac = $2
+ORDER BY cv.updated_at DESC, cv.id DESC LIMIT 1
+"""
+
+
 async def boxes(url: str) -> dict[str, str]:
     connection = await asyncpg.connect(url)
     try:
+        box = await connection.fetchval(CARRIER_BOX, CARRIER)
+        row = await connection.fetchrow(VISIT, box, CARRIER)
+        assert row is not None, "the seed holds a held box of the carrier"
+        visit = Visit.of(row)
         found = {
-            "CARRIER_BOX": await connection.fetchval(CARRIER_BOX, CARRIER),
+            "CARRIER_BOX": box,
+            "LIVE_EVENT": json.dumps(equipment_event(visit, "INSP")),
             "TRUCKER_BOX": await connection.fetchval(TRUCKER_BOX),
             "TERMINAL_SMDG": await connection.fetchval(DEMO_TERMINAL),
         }
@@ -113,6 +130,7 @@ async def test_the_portal_in_a_browser(server: Server, writable_url: str) -> Non
     figures = json.loads(out.decode().strip().splitlines()[-1])
     print(f"portal: {figures}; screenshots in {SCREENSHOTS}")
     assert set(figures) == {
+        "live_event_ms",
         "carrier_first_data_ms",
         "trucker_first_data_ms",
         "terminal_first_data_ms",
