@@ -29,6 +29,8 @@ OPERATIONS = (
     "EmptyReturns",
     "InboundVolume",
     "ContainerEvents",
+    "ScheduleUpdates",
+    "AdvisoryUpdates",
 )
 FILES: dict[str, tuple[str, str]] = {
     "portal.js": ("portal.js", "text/javascript"),

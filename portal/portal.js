@@ -322,6 +322,11 @@ async function signIn(given) {
     const started = performance.now();
     await Promise.allSettled([schedule(), advisories(), turnTimes(), emptyReturns(), inbound()]);
     performance.mark("harborgraph:first-data", { detail: performance.now() - started });
+    // Live: the schedule and the advisories are read again when they change.
+    live("ScheduleUpdates", {}, () => schedule().catch(() => null)).catch(() => null);
+    if (data.me.scopes.includes("security:read")) {
+      live("AdvisoryUpdates", {}, () => advisories().catch(() => null)).catch(() => null);
+    }
   } catch (failure) {
     token = null;
     error.textContent = `Sign-in failed: ${failure.message}`;
