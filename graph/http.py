@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ class GraphQLRequest:
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
+    extensions: dict[str, Any] | None = None
 
 
 def response_media_type(accept: str | None) -> str:
@@ -59,6 +61,7 @@ def graphql_request(body: object) -> GraphQLRequest:
         query=query,
         variables=_optional(body, "variables", dict, "an object"),
         operation_name=_optional(body, "operationName", str, "a string"),
+        extensions=_optional(body, "extensions", dict, "an object"),
     )
 
 
@@ -110,18 +113,22 @@ async def read_post(request: Request) -> GraphQLRequest:
     return graphql_request(await read_json(request))
 
 
+def _json_parameter(params: Mapping[str, str], name: str) -> object:
+    if name not in params:
+        return None
+    try:
+        return json.loads(params[name])
+    except (ValueError, RecursionError):
+        raise BadRequest(400, f"`{name}` is not valid JSON") from None
+
+
 def read_get(request: Request) -> GraphQLRequest:
     params = request.query_params
-    variables: object = None
-    if "variables" in params:
-        try:
-            variables = json.loads(params["variables"])
-        except (ValueError, RecursionError):
-            raise BadRequest(400, "`variables` is not valid JSON") from None
     return graphql_request(
         {
             "query": params.get("query"),
-            "variables": variables,
+            "variables": _json_parameter(params, "variables"),
             "operationName": params.get("operationName"),
+            "extensions": _json_parameter(params, "extensions"),
         }
     )

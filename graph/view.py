@@ -57,8 +57,9 @@ def result_payload(result: ExecutionResult, context: Context, development: bool)
         errors = [masked(e, not development).formatted for e in result.errors]
         parts.append(b'"errors":' + orjson.dumps(errors, default=str))
     data = result.data
-    # A compiled answer's data is JSON already (PostgreSQL built it): sent as it is.
-    parts.append(b'"data":' + (data.json if isinstance(data, RawData) else orjson.dumps(data)))
+    if executed(result):  # a request that never ran (parse, validation) has no `data` entry
+        # A compiled answer's data is JSON already (PostgreSQL built it): sent as it is.
+        parts.append(b'"data":' + (data.json if isinstance(data, RawData) else orjson.dumps(data)))
     warnings = context.memo.get("warnings")
     if warnings:
         # e.g. an IMO whose check digit fails: many real ships have one, so it is no error.
@@ -66,12 +67,18 @@ def result_payload(result: ExecutionResult, context: Context, development: bool)
     return b"{" + b",".join(parts) + b"}"
 
 
+def executed(result: ExecutionResult) -> bool:
+    """Whether execution began: data, or an error raised at a field's path."""
+    if result.data is not None or not result.errors:
+        return True
+    return any(error.path is not None for error in result.errors)
+
+
 def _status(result: ExecutionResult, media_type: str) -> int:
     # graphql-response+json: a request that never executed (parse/validation) is a 400.
-    if media_type != GRAPHQL_RESPONSE or result.data is not None or not result.errors:
-        return 200
-    executed = any(error.path is not None for error in result.errors)
-    return 200 if executed else 400
+    if media_type == GRAPHQL_RESPONSE and not executed(result):
+        return 400
+    return 200
 
 
 def _wants_graphiql(request: Request) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import httpx
 import pytest
@@ -101,7 +102,7 @@ async def test_syntax_error_is_400_with_graphql_response(api: Api) -> None:
     response = await api.post("{ me { ")
     assert response.status_code == 400
     payload = response.json()
-    assert payload["data"] is None
+    assert "data" not in payload  # it never executed: no data entry at all
     assert payload["errors"][0]["message"].startswith("Syntax Error")
     assert payload["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
 
@@ -320,3 +321,49 @@ async def test_two_content_types_are_400(app_client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["message"] == "send a single Content-Type header"
+
+
+async def test_a_document_that_fails_validation_has_no_data_entry_in_either_media_type(
+    app_client: httpx.AsyncClient,
+) -> None:
+    body = {"query": "{ nothingHere }"}
+    strict = await app_client.post(
+        "/graphql", json=body, headers={"Accept": "application/graphql-response+json"}
+    )
+    plain = await app_client.post("/graphql", json=body, headers={"Accept": "application/json"})
+    assert (strict.status_code, plain.status_code) == (400, 200)
+    for answer in (strict, plain):
+        assert list(answer.json()) == ["errors"]
+        assert [e["extensions"]["code"] for e in answer.json()["errors"]] == [
+            "GRAPHQL_VALIDATION_FAILED"
+        ]
+
+
+@pytest.mark.parametrize("extensions", ["x", 1, ["persistedQuery"], True])
+async def test_extensions_that_are_not_an_object_are_400(
+    app_client: httpx.AsyncClient, extensions: object
+) -> None:
+    response = await app_client.post(
+        "/graphql", json={"query": "{ __typename }", "extensions": extensions}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "`extensions` must be an object"
+    got = await app_client.get(
+        "/graphql", params={"query": "{ __typename }", "extensions": json.dumps(extensions)}
+    )
+    assert got.status_code == 400
+    assert got.json()["errors"][0]["message"] == "`extensions` must be an object"
+    broken = await app_client.get(
+        "/graphql", params={"query": "{ __typename }", "extensions": "{nope"}
+    )
+    assert (broken.status_code, broken.json()["errors"][0]["message"]) == (
+        400,
+        "`extensions` is not valid JSON",
+    )
+
+
+async def test_extensions_as_an_object_are_accepted(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post(
+        "/graphql", json={"query": "{ __typename }", "extensions": {"trace": True}}
+    )
+    assert response.json() == {"data": {"__typename": "Query"}}
