@@ -15,6 +15,12 @@ log = logging.getLogger("harborgraph.errors")
 INTERNAL = "INTERNAL_SERVER_ERROR"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+QUOTED = re.compile(r"'([^'\s]{1,200})'")
+NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+# Named in any GraphQL schema: no secret of this one.
+BUILT_IN = frozenset(
+    {"String", "Int", "Float", "Boolean", "ID", "Query", "Mutation", "Subscription"}
+)
 
 
 def _expected(original: BaseException | None) -> bool:
@@ -81,10 +87,26 @@ def _classified(error: GraphQLError) -> GraphQLError:
     return error
 
 
-def masked(error: GraphQLError, hide_suggestions: bool = False) -> GraphQLError:
+def unwritten_names_hidden(message: str, written: str) -> str:
+    """Each quoted name the caller did not write (a type, a field, an argument) as '…'."""
+    words = set(NAME.findall(written)) | BUILT_IN
+
+    def shown(match: re.Match[str]) -> str:
+        names = NAME.findall(match.group(1))
+        return match.group(0) if all(n in words for n in names) else "'…'"
+
+    return QUOTED.sub(shown, message)
+
+
+def masked(
+    error: GraphQLError, hide_suggestions: bool = False, written: str | None = None
+) -> GraphQLError:
     """The error as the partner sees it: unexpected causes become an opaque, logged reference;
-    outside development no "Did you mean …" that would spell out the schema."""
+    outside development no "Did you mean …", and no name the caller did not write (the
+    document `written`), that would spell out the schema introspection hides."""
     shown = _classified(error)
     if hide_suggestions and "Did you mean" in shown.message:
         shown.message = SUGGESTION.sub("", shown.message)
+    if hide_suggestions and written is not None:
+        shown.message = unwritten_names_hidden(shown.message, written)
     return shown

@@ -198,7 +198,7 @@ class Session:
                 operation_name=payload.get("operationName"),
                 allowed_operation_types=SERVED,
             )
-            if await self.relay(operation_id, results, context):
+            if await self.relay(operation_id, results, context, payload["query"]):
                 await self.send({"type": "complete", "id": operation_id})
         except (WebSocketDisconnect, RuntimeError):
             return  # the client went away mid-send: nothing is left to tell it
@@ -207,18 +207,23 @@ class Session:
             audit_request(self.state, context)
 
     async def relay(
-        self, operation_id: str, results: AsyncGenerator[Any, None], context: Context
+        self,
+        operation_id: str,
+        results: AsyncGenerator[Any, None],
+        context: Context,
+        written: str,
     ) -> bool:
         """Each result as `next` (an error before execution as `error`); False on `error`."""
         development = self.state.settings.development
         async with aclosing(results):
             async for result in results:
                 if isinstance(result, PreExecutionError):
-                    await self.error(operation_id, refusal(result.errors or [], development))
+                    errors = result.errors or []
+                    await self.error(operation_id, refusal(errors, development, written))
                     return False
                 if isinstance(result, ExecutionResult):
                     plain = GraphQLResult(data=result.data, errors=result.errors)
-                    body = result_payload(plain, context, development)
+                    body = result_payload(plain, context, development, written)
                     await self.send(next_message(operation_id, body))
         return True
 
@@ -249,11 +254,11 @@ def payload_problem(payload: dict[str, Any]) -> str | None:
     return None
 
 
-def refusal(errors: list[GraphQLError], development: bool) -> list[Any]:
+def refusal(errors: list[GraphQLError], development: bool, written: str) -> list[Any]:
     """What an operation that never ran is told (a mutation: send it with POST)."""
     if any(isinstance(e.original_error, InvalidOperationTypeError) for e in errors):
         return request_error("mutations must be sent with POST", "METHOD_NOT_ALLOWED")
-    return [masked(e, not development).formatted for e in errors]
+    return [masked(e, not development, written).formatted for e in errors]
 
 
 def next_message(operation_id: str, payload: bytes) -> bytes:

@@ -51,10 +51,13 @@ def _request_error(
     return _json(payload, status, media_type, **headers)
 
 
-def result_payload(result: ExecutionResult, context: Context, development: bool) -> bytes:
+def result_payload(
+    result: ExecutionResult, context: Context, development: bool, written: str | None = None
+) -> bytes:
+    """The answer's JSON; `written` is the caller's document (what its errors may name)."""
     parts: list[bytes] = []
     if result.errors:
-        errors = [masked(e, not development).formatted for e in result.errors]
+        errors = [masked(e, not development, written).formatted for e in result.errors]
         parts.append(b'"errors":' + orjson.dumps(errors, default=str))
     data = result.data
     if executed(result):  # a request that never ran (parse, validation) has no `data` entry
@@ -181,7 +184,7 @@ async def _serve(request: Request, state: AppState, media_type: str) -> Response
     finally:
         context.close()
     audit_request(state, context)
-    payload = result_payload(result, context, state.settings.development)
+    payload = result_payload(result, context, state.settings.development, gql.query)
     return _json(payload, _status(result, media_type), media_type)
 
 

@@ -235,6 +235,22 @@ async def served(
 
 
 @pytest.fixture
+async def production_client(
+    test_settings: Settings, seeded_url: str, sql_counter: SqlCounter
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in production mode, its tokens checked with a key file (as an outside
+    issuer's would be)."""
+    from graph.database import source_dsns
+    from graph.keys import ensure_dev_keys
+
+    key = ensure_dev_keys(test_settings.data_dir).public_key_path
+    jwt = dataclasses.replace(test_settings.jwt, public_key_file=key)
+    settings = dataclasses.replace(test_settings, environment="production", jwt=jwt)
+    async with served(settings, source_dsns(settings, seeded_url), sql_counter) as client:
+        yield client
+
+
+@pytest.fixture
 async def writable_client(
     test_settings: Settings, writable_url: str, sql_counter: SqlCounter
 ) -> AsyncIterator[httpx.AsyncClient]:

@@ -8,7 +8,7 @@ import pytest
 from asyncpg.exceptions import CharacterNotInRepertoireError
 from graphql import GraphQLError
 
-from graph.errors import masked
+from graph.errors import masked, unwritten_names_hidden
 
 
 def _raised(original: Exception, path: list[str | int] | None = None) -> GraphQLError:
@@ -58,3 +58,15 @@ def test_pre_execution_errors_get_apollo_codes() -> None:
     assert masked(GraphQLError("Unknown argument 'x'")).extensions == {
         "code": "GRAPHQL_VALIDATION_FAILED"
     }
+
+
+def test_production_hides_each_quoted_name_the_caller_did_not_write() -> None:
+    written = "query Q($n: Int) { me { organization } }"
+    message = (
+        "Field 'organization' of type 'Organization' must have a selection of subfields."
+        " Variable '$n' of type 'Int' used in position expecting type '[EventInput!]!'."
+    )
+    assert unwritten_names_hidden(message, written) == (
+        "Field 'organization' of type '…' must have a selection of subfields."
+        " Variable '$n' of type 'Int' used in position expecting type '…'."
+    )

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import httpx
 
-from graph.database import source_dsns
 from graph.graphiql import ASSETS
-from graph.keys import ensure_dev_keys
-from graph.settings import Settings
-from tests.conftest import SqlCounter, served
 
 LINKED = re.compile(r'(?:src|href)="([^"]+)"')
 TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -36,12 +31,8 @@ async def test_an_asset_not_in_the_list_is_404(app_client: httpx.AsyncClient) ->
 
 
 async def test_production_serves_neither_the_page_nor_its_assets(
-    test_settings: Settings, seeded_url: str, sql_counter: SqlCounter
+    production_client: httpx.AsyncClient,
 ) -> None:
-    key = ensure_dev_keys(test_settings.data_dir).public_key_path  # an outside issuer's, here
-    jwt = dataclasses.replace(test_settings.jwt, public_key_file=key)
-    settings = dataclasses.replace(test_settings, environment="production", jwt=jwt)
-    async with served(settings, source_dsns(settings, seeded_url), sql_counter) as client:
-        page = await client.get("/graphql", headers={"Accept": "text/html"})
-        assert page.status_code == 404
-        assert (await client.get("/graphiql/assets/graphiql.min.js")).status_code == 404
+    page = await production_client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert (await production_client.get("/graphiql/assets/graphiql.min.js")).status_code == 404

@@ -3,7 +3,6 @@ against the schema, the demo sign-in in development only."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import httpx
@@ -16,12 +15,9 @@ from graphql import (
     validate,
 )
 
-from graph.database import source_dsns
-from graph.keys import ensure_dev_keys
 from graph.portal import FILES, OPERATIONS, PORTAL
-from graph.settings import Settings
 from schema import LIMIT_RULES, schema
-from tests.conftest import SqlCounter, Tokens, served
+from tests.conftest import Tokens
 
 LINKED = re.compile(r'(?:src|href)="([^"]+)"')
 
@@ -82,13 +78,8 @@ async def test_a_demo_partner_signs_in_in_development(
 
 
 async def test_production_has_the_portal_but_no_demo_sign_in(
-    test_settings: Settings, seeded_url: str, sql_counter: SqlCounter
+    production_client: httpx.AsyncClient,
 ) -> None:
-    key = ensure_dev_keys(test_settings.data_dir).public_key_path
-    jwt = dataclasses.replace(test_settings.jwt, public_key_file=key)
-    settings = dataclasses.replace(test_settings, environment="production", jwt=jwt)
-    async with served(settings, source_dsns(settings, seeded_url), sql_counter) as client:
-        assert (await client.get("/portal")).status_code == 200
-        assert (
-            await client.get("/portal/demo-token", params={"kind": "CARRIER"})
-        ).status_code == 404
+    assert (await production_client.get("/portal")).status_code == 200
+    demo = await production_client.get("/portal/demo-token", params={"kind": "CARRIER"})
+    assert demo.status_code == 404

@@ -367,3 +367,18 @@ async def test_extensions_as_an_object_are_accepted(app_client: httpx.AsyncClien
         "/graphql", json={"query": "{ __typename }", "extensions": {"trace": True}}
     )
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_production_errors_name_nothing_the_caller_did_not_write(
+    production_client: httpx.AsyncClient,
+) -> None:
+    answer = await production_client.post("/graphql", json={"query": "{ me { organization } }"})
+    assert answer.json() == {
+        "errors": [
+            {
+                "message": "Field 'organization' of type '…' must have a selection of subfields.",
+                "locations": [{"line": 1, "column": 8}],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ]
+    }
