@@ -32,6 +32,7 @@ from resolvers.cargo_writes import Publication, TooManyEvents, publish_events
 from resolvers.community import AuditRecord
 from resolvers.paging import Page
 from resolvers.principal import Principal
+from resolvers.sources import DATABASE_UNAVAILABLE
 from resolvers.writes import Outcome, Refusal
 from schema.loaders import Loaders
 from schema.scopes import Scope
@@ -405,6 +406,12 @@ async def events_endpoint(request: Request) -> Response:
     return await answered(request, get_events(request, state))
 
 
+def try_again(request: Request, why: str) -> Response:
+    response = refused(request, DcsaError(503, f"{why}; nothing was stored: try again"))
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 async def answered(request: Request, answer: Awaitable[Response]) -> Response:
     """The answer, or the DCSA error that stands for what went wrong (never a stack trace)."""
     try:
@@ -412,10 +419,9 @@ async def answered(request: Request, answer: Awaitable[Response]) -> Response:
     except DcsaError as error:
         return refused(request, error)
     except asyncpg.QueryCanceledError:  # past the statement timeout: nothing was stored
-        message = "the database took too long to answer; nothing was stored: try again"
-        response = refused(request, DcsaError(503, message))
-        response.headers["Retry-After"] = "1"
-        return response
+        return try_again(request, "the database took too long to answer")
+    except DATABASE_UNAVAILABLE:  # restarting or out of reach: nothing was stored
+        return try_again(request, "the database is unavailable for a moment")
     except BadRequest as error:
         return refused(request, DcsaError(error.status, error.message))
     except Exception:  # the last line of defence: a DCSA 500 with a logged reference

@@ -9,10 +9,12 @@ import uuid
 from graphql import GraphQLError
 from strawberry.relay.types import GlobalIDValueError
 
-from resolvers.sources import INPUT_VALUE_ERRORS
+from resolvers.sources import DATABASE_UNAVAILABLE, INPUT_VALUE_ERRORS
 
 log = logging.getLogger("harborgraph.errors")
 INTERNAL = "INTERNAL_SERVER_ERROR"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "the database is unavailable for a moment: send the request again"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 QUOTED = re.compile(r"'([^'\s]{1,200})'")
@@ -72,6 +74,9 @@ def _classified(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, GlobalIDValueError):
         return _rebuilt(error, f"`id` is not a valid node id: {original}", BAD_USER_INPUT)
+    if isinstance(original, DATABASE_UNAVAILABLE):
+        log.warning("database unavailable at %s: %s", error.path, type(original).__name__)
+        return _rebuilt(error, UNAVAILABLE_MESSAGE, UNAVAILABLE)
     if isinstance(original, INPUT_VALUE_ERRORS):
         message = "an argument holds a value that cannot be stored or compared (out of range or invalid characters)"
         return _rebuilt(error, message, BAD_USER_INPUT)

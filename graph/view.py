@@ -13,7 +13,14 @@ from strawberry.types.graphql import OperationType
 
 from graph.audit import audit_record
 from graph.auth import InvalidToken, www_authenticate
-from graph.errors import INTERNAL, incident_logged, internal_message, masked
+from graph.errors import (
+    INTERNAL,
+    UNAVAILABLE,
+    UNAVAILABLE_MESSAGE,
+    incident_logged,
+    internal_message,
+    masked,
+)
 from graph.graphiql import GRAPHIQL_HTML
 from graph.http import (
     GRAPHQL_RESPONSE,
@@ -27,9 +34,12 @@ from graph.http import (
 )
 from graph.state import AppState
 from resolvers.principal import Principal
+from resolvers.sources import DATABASE_UNAVAILABLE
 from schema import parse_document
 from schema.compiled.executor import RawData
 from schema.context import Context, new_context
+
+RETRY = {"Retry-After": "1"}  # seconds: a restarting database is back within a few
 
 
 def _json(
@@ -185,6 +195,8 @@ async def _serve(request: Request, state: AppState, media_type: str) -> Response
         context.close()
     audit_request(state, context)
     payload = result_payload(result, context, state.settings.development, gql.query)
+    if any(isinstance(e.original_error, DATABASE_UNAVAILABLE) for e in result.errors or []):
+        return _json(payload, 503, media_type, **RETRY)
     return _json(payload, _status(result, media_type), media_type)
 
 
@@ -206,6 +218,8 @@ async def graphql_endpoint(request: Request) -> Response:
         return _operation_not_served(error, media_type)
     except CannotGetOperationTypeError as error:
         return _request_error(_no_operation(error.operation_name), 400, "BAD_REQUEST", media_type)
+    except DATABASE_UNAVAILABLE:  # e.g. the token's organization could not be looked up
+        return _request_error(UNAVAILABLE_MESSAGE, 503, UNAVAILABLE, media_type, **RETRY)
     except Exception:  # the last line of defence: a JSON 500 with a logged reference
         message = internal_message(incident_logged(None))
         return _request_error(message, 500, INTERNAL, media_type)

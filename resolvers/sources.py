@@ -50,6 +50,16 @@ class SourcePools:
 # replica's refreshes), so that a count of a request's statements can leave them out.
 BACKGROUND = "/* background */"
 
+# The database is restarting, shutting down or out of reach: the request may simply be sent
+# again (a connection lost mid-statement, one refused while it starts, the pool's reconnect).
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+)
+
 # Raised only by values a caller sent (a NUL byte, a date past year 9999, a lone surrogate,
 # an integer of thousands of digits) when they reach the database or the encoder.
 INPUT_VALUE_ERRORS = (asyncpg.exceptions.DataError, OverflowError, UnicodeEncodeError)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
+import asyncpg
 import httpx
 import pytest
 
 from tests.conftest import Api, Tokens
+from tests.dcsa_events import equipment_event, visits
+from tests.helpers import held_visit
 
 ME = "{ me { subject scopes organization { code kind } } }"
 
@@ -382,3 +386,47 @@ async def test_production_errors_name_nothing_the_caller_did_not_write(
             }
         ]
     }
+
+
+TERMINATE_APP = """
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND application_name = 'harborgraph'
+"""
+WAITING = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND application_name = 'harborgraph'
+  AND wait_event_type = 'Lock'
+"""
+PUBLISH = "mutation P($e: [EventInput!]!) { publishEvents(events: $e) { stored accepted } }"
+
+
+async def test_a_connection_lost_mid_request_is_503_try_again_never_500(
+    writable_client: httpx.AsyncClient, writable_url: str, tokens: Tokens
+) -> None:
+    """As when PostgreSQL restarts under load: the statement in flight loses its connection."""
+    connection = await asyncpg.connect(writable_url)
+    try:
+        (box,) = (await visits(connection, "MSCU", "EXPORT", "LOADED"))[:1]
+    finally:
+        await connection.close()
+    headers = {"Authorization": f"Bearer {tokens.mint('MSCU', 'events:write')}"}
+    body = {"query": PUBLISH, "variables": {"e": [equipment_event(box, "LOAD")]}}
+    async with held_visit(writable_url, box.id):
+        answer = asyncio.ensure_future(writable_client.post("/graphql", json=body, headers=headers))
+        watcher = await asyncpg.connect(writable_url)
+        try:
+            for _ in range(200):  # until the batch waits for the visit
+                if await watcher.fetchval(WAITING):
+                    break
+                await asyncio.sleep(0.05)
+            assert await watcher.fetchval(TERMINATE_APP) > 0
+        finally:
+            await watcher.close()
+        response = await answer
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
+    again = await writable_client.post("/graphql", json=body, headers=headers)
+    # Accepted now, so the lost attempt stored nothing.
+    assert again.json() == {"data": {"publishEvents": {"stored": True, "accepted": 1}}}
