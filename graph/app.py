@@ -27,6 +27,7 @@ from graph.dcsa import EVENTS_PATH, events_endpoint
 from graph.graphiql import ASSETS_PATH, asset
 from graph.health import healthz, readyz
 from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
+from graph.limits import HeaderLimits
 from graph.portal import routes as portal_routes
 from graph.settings import Settings
 from graph.state import AppState
@@ -119,7 +120,8 @@ def create_app(
     ]
     if settings.development:
         routes.append(Route(ASSETS_PATH + "/{name}", asset, methods=["GET"]))
-    return Starlette(routes=routes, lifespan=lifespan, middleware=cors(settings))
+    middleware = [Middleware(HeaderLimits), *cors(settings)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 # What a partner's portal in a browser may send and read: its token, JSON, and the headers
