@@ -38,6 +38,7 @@ from graph.dcsa import (
     commercial_read,
     criteria,
     dcsa_response,
+    limit,
     principal_with,
 )
 from graph.http import read_json
@@ -45,7 +46,7 @@ from graph.state import AppState
 from resolvers import dcsa
 from resolvers import webhooks as store
 from resolvers.cargo import EventCriteria
-from resolvers.changes import LAST, ChangeFeed, event_reader
+from resolvers.changes import LAST, ChangeFeed, event_reader, row_position
 from resolvers.community import AuditRecord
 from resolvers.principal import Principal
 from resolvers.sources import SourcePools
@@ -201,7 +202,7 @@ async def create(request: Request, state: AppState, principal: Principal) -> Res
 
 
 async def listed(request: Request, state: AppState, principal: Principal) -> Response:
-    size = list_limit(request, state.settings.max_page_size)
+    size = limit(request.query_params, state.settings.max_page_size)
     after = list_cursor(request.query_params.get("cursor"))
     found = await store.page(state.pools["cargo"], principal.organization_code or "", after, size)
     headers = {}
@@ -210,13 +211,6 @@ async def listed(request: Request, state: AppState, principal: Principal) -> Res
         headers["Next-Page"] = page_cursor(created, last.id)
     body = [subscription_json(s) for s, _ in found[:size]]
     return dcsa_response(body, 200, **headers)
-
-
-def list_limit(request: Request, maximum: int) -> int:
-    raw = request.query_params.get("limit", str(min(100, maximum)))
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
-        raise DcsaError(400, f"limit must be a whole number from 1 to {maximum}", "limit")
-    return int(raw)
 
 
 def page_cursor(created: datetime.datetime, last: uuid.UUID) -> str:
@@ -396,7 +390,7 @@ class WebhookDispatcher:
             await self.failed(subscription, failure)
             return
         full = len(rows) == DELIVERY_BATCH
-        to = (rows[-1]["log_position"], rows[-1]["log_ordinal"]) if full else (head, LAST)
+        to = row_position(rows[-1]) if full else (head, LAST)
         await store.delivered(self.pools["cargo"], subscription, to)
 
     def notification(self, rows: list[Any], principal: Principal) -> bytes:

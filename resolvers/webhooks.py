@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,8 +211,3 @@ async def failed(
     pool: Pool, subscription: EventSubscription, why: str, max_backoff_seconds: float
 ) -> None:
     await pool.execute(FAILED, subscription.id, subscription.leased_until, max_backoff_seconds, why)
-
-
-def positions(rows: Sequence[Record]) -> LogPosition | None:
-    """The log position of the last row sent (None when none was)."""
-    return None if not rows else (rows[-1]["log_position"], rows[-1]["log_ordinal"])

@@ -397,6 +397,11 @@ def events_arguments(
     return where, request, event_cursor(request.after)
 
 
+EventFilterArgument = Annotated[
+    EventFilter | None, strawberry.argument(description="Conditions the events must meet.")
+]
+
+
 @strawberry.type
 class EventQuery:
     @strawberry.federation.field(
@@ -407,10 +412,7 @@ class EventQuery:
     async def events(
         self,
         info: Info,
-        filter: Annotated[
-            EventFilter | None,
-            strawberry.argument(description="Conditions the events must meet."),
-        ] = None,
+        filter: EventFilterArgument = None,
         first: First = None,
         after: After = None,
     ) -> Connection[Event] | None:

@@ -29,7 +29,7 @@ from resolvers.gate import gate_rule
 from resolvers.vessel import PortCallCriteria
 from schema.cargo import CARGO_READ
 from schema.context import Context, Info
-from schema.events import EVENT_KEY, Event, EventFilter, event_from_row
+from schema.events import EVENT_KEY, Event, EventFilter, EventFilterArgument, event_from_row
 from schema.gate import GateTransaction
 from schema.inputs import bad_cursor, cursor_key
 from schema.pagination import Edge, decode_cursor
@@ -123,10 +123,7 @@ class ChangeSubscription:
     async def events(
         self,
         info: Info,
-        filter: Annotated[
-            EventFilter | None,
-            strawberry.argument(description="Conditions the events must meet."),
-        ] = None,
+        filter: EventFilterArgument = None,
         after: ResumeEvents = None,
     ) -> AsyncGenerator[Edge[Event], None]:
         context = info.context
