@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from functools import partial
 from typing import Any
 
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,19 +20,25 @@ from graph.auth import KeySource, key_source_from_settings
 from graph.database import (
     QueryObserver,
     close_pools,
+    close_read_pools,
     group_by_dsn,
     listening_connection,
     open_pools,
+    open_read_pools,
+    read_dsns,
 )
 from graph.dcsa import EVENTS_PATH, events_endpoint
 from graph.graphiql import ASSETS_PATH, asset
 from graph.health import healthz, readyz
 from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
 from graph.limits import HeaderLimits
+from graph.observation import RequestObserver
 from graph.portal import routes as portal_routes
 from graph.settings import Settings
 from graph.state import AppState
 from graph.subscriptions import subscriptions_endpoint
+from graph.telemetry import exported, process_metrics, tracer_provider
+from graph.tracing import traced
 from graph.view import graphql_endpoint
 from graph.webhooks import ROUTES as WEBHOOK_ROUTES
 from graph.webhooks import WebhookDispatcher, delivery_client
@@ -71,16 +78,23 @@ def listeners(dsns: Mapping[str, str]) -> list[tuple[Connect, list[str]]]:
 
 
 def create_app(
-    settings: Settings, dsns: Mapping[str, str], observer: QueryObserver | None = None
+    settings: Settings,
+    dsns: Mapping[str, str],
+    observer: QueryObserver | None = None,
+    traces: TracerProvider | None = None,
 ) -> Starlette:
-    """An app serving the given per-source databases; pools open and close with its lifespan."""
+    """An app serving the given per-source databases; pools open and close with its lifespan.
+    `traces` replaces the provider the OTEL_* variables would configure (tests)."""
     dev_keys = _dev_keys(settings)
     keys: KeySource = key_source_from_settings(settings.jwt, dev_keys)
     published = _published_jwks(dev_keys)
+    metrics = process_metrics(settings)
+    provider = traces or tracer_provider(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pools = await open_pools(dsns, settings, observer)
+        reads = await open_read_pools(pools, read_dsns(settings), settings, observer)
         audit = AuditSink(pools["community"])
         audit.start()
         changes = ChangeFeed(pools, listeners(dsns))
@@ -93,19 +107,26 @@ def create_app(
             audit,
             published,
             changes,
+            read_pools=reads,
+            metrics=metrics,
+            tracer=provider.get_tracer("harborgraph") if provider is not None else None,
         )
         client = delivery_client()
         webhooks = WebhookDispatcher(state, changes, client)
         webhooks.start()
         state.operations.start()
         try:
-            yield
+            async with exported(state, metrics):
+                yield
         finally:
+            if provider is not None:
+                provider.force_flush()
             await state.operations.stop()
             await webhooks.stop()
             await client.aclose()
             await changes.stop()
             await audit.stop()
+            await close_read_pools(reads, pools)
             await close_pools(pools)
 
     routes = [
@@ -120,8 +141,20 @@ def create_app(
     ]
     if settings.development:
         routes.append(Route(ASSETS_PATH + "/{name}", asset, methods=["GET"]))
-    middleware = [Middleware(HeaderLimits), *cors(settings)]
+    middleware = [
+        *tracing(provider),
+        Middleware(RequestObserver, metrics=metrics),
+        Middleware(HeaderLimits),
+        *cors(settings),
+    ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+
+
+def tracing(provider: TracerProvider | None) -> list[Middleware]:
+    """The outermost layer when traces are on: a server span around everything else."""
+    if provider is None:
+        return []
+    return [Middleware(traced, provider=provider)]
 
 
 # What a partner's portal in a browser may send and read: its token, JSON, and the headers

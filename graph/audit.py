@@ -58,6 +58,11 @@ class AuditSink:
         self._queue: asyncio.Queue[AuditRecord] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def depth(self) -> int:
+        """Records waiting to be written."""
+        return self._queue.qsize()
+
     def submit(self, record: AuditRecord) -> None:
         log.info(log_line(record))
         try:

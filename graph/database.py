@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from graph.observation import count_statement
 from graph.settings import Settings
 from resolvers.migrate import create_database_if_missing
 from resolvers.sources import SOURCES, Connection, Pool, SourcePools
@@ -67,6 +69,7 @@ QueryObserver = Callable[[str, tuple[Any, ...]], None]
 
 async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | None = None) -> Pool:
     async def init(conn: Connection) -> None:
+        conn.add_query_logger(count_statement)  # the request log's and metrics' SQL figures
         if observer is not None:
             conn.add_query_logger(lambda logged: observer(logged.query, tuple(logged.args)))
 
@@ -76,6 +79,8 @@ async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | No
         max_size=settings.pool_max_size,
         reset=_noop_reset,
         init=init,
+        # 0 behind a PgBouncer older than 1.21 in transaction mode (no prepared statements).
+        statement_cache_size=settings.statement_cache_size,
         server_settings={
             "application_name": "harborgraph",
             "statement_timeout": str(settings.statement_timeout_ms),
@@ -108,6 +113,51 @@ async def open_pools(
 
 async def close_pools(pools: SourcePools) -> None:
     await asyncio.gather(*(p.close() for p in pools.distinct()))
+
+
+def read_dsns(settings: Settings) -> dict[str, str | None]:
+    """Each source's replica DSN, None where its queries stay on its primary."""
+    return {s: settings.read_source_url(s) for s in SOURCES}
+
+
+async def open_read_pools(
+    primary: SourcePools,
+    dsns: Mapping[str, str | None],
+    settings: Settings,
+    observer: QueryObserver | None = None,
+) -> SourcePools:
+    """The pools queries read from: one per distinct replica DSN, opened as the primary's
+    are, and the primary's own for a source without a replica (`primary` itself if none has)."""
+    if all(dsn is None for dsn in dsns.values()):
+        return primary
+    by_dsn: dict[str, Pool] = {}
+    for dsn in dict.fromkeys(d for d in dsns.values() if d is not None):
+        by_dsn[dsn] = await create_pool(dsn, settings, observer)
+    return SourcePools({s: by_dsn[d] if (d := dsns.get(s)) else primary[s] for s in SOURCES})
+
+
+async def close_read_pools(reads: SourcePools, primary: SourcePools) -> None:
+    """Close the replicas' pools (the primary's are closed by close_pools)."""
+    own = {id(pool) for pool in primary.distinct()}
+    await asyncio.gather(*(p.close() for p in reads.distinct() if id(p) not in own))
+
+
+PRIMARY, REPLICA = "primary", "replica"
+
+
+@dataclass(frozen=True, slots=True)
+class RolePool:
+    """A source's pool and the role of the server it reaches (for probes and metrics)."""
+
+    source: str
+    role: str  # PRIMARY or REPLICA
+    pool: Pool
+
+
+def role_pools(primary: SourcePools, reads: SourcePools) -> list[RolePool]:
+    """Every source's primary pool, then its replica's where it has one."""
+    found = [RolePool(s, PRIMARY, primary[s]) for s in SOURCES]
+    return found + [RolePool(s, REPLICA, reads[s]) for s in SOURCES if reads[s] is not primary[s]]
 
 
 def group_by_dsn(dsns: Mapping[str, str]) -> dict[str, list[str]]:

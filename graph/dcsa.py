@@ -357,7 +357,7 @@ async def get_events(request: Request, state: AppState) -> Response:
             raise DcsaError(400, "send either a cursor or filters, not both", "cursor")
         filters, after = decode_cursor(params["cursor"])
     where = criteria(filters)
-    loaders = Loaders(state.pools, principal)
+    loaders = Loaders(state.reads, principal)  # a query: from the replicas
     try:
         page = await loaders.cargo.dcsa_event_page(where, size, after)
     finally:

@@ -28,6 +28,11 @@ class OperationCounts:
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
 
+    @property
+    def total(self) -> int:
+        """Operations open on this replica."""
+        return sum(self._open.values())
+
     async def take(self, holder: str) -> bool:
         """One more for `holder`, if it holds fewer than the limit on all replicas."""
         async with self._lock:

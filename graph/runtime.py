@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime
 import gc
+import signal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -47,7 +48,21 @@ def databases(settings: Settings) -> Iterator[Databases]:
         main_url = with_database(admin_url, EMBEDDED_DATABASE)
         yield Databases(source_dsns(settings, main_url), embedded=True)
     finally:
-        server.cleanup()
+        with signals_ignored():  # a second SIGTERM must not leave the server half-stopped
+            server.cleanup()
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextlib.contextmanager
+def signals_ignored() -> Iterator[None]:
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 async def migrate_all(dsns: Mapping[str, str]) -> list[str]:

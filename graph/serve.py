@@ -15,8 +15,10 @@ from graph.database import close_pools, open_pools
 from graph.demo import DEMO_KINDS, GRANTS, mint_dev_token
 from graph.http import MAX_BODY_BYTES
 from graph.keys import ensure_dev_keys
+from graph.metrics import clear
 from graph.runtime import databases, migrate_all, seed_all, settle_collector, today
 from graph.settings import Settings
+from graph.telemetry import metrics_directory
 from resolvers.community import first_organization_of_kind
 
 log = logging.getLogger("harborgraph")
@@ -26,10 +28,23 @@ log = logging.getLogger("harborgraph")
 # 127 KB a socket with uvicorn's defaults, 21 KB so, measured on a bare ASGI app). A message
 # is capped as an HTTP body is.
 WEBSOCKETS: dict[str, Any] = {
-    "ws": "websockets-sansio",
+    "ws": "graph.protocols:WebSocketProtocol",  # uvicorn's sans-I/O one, closing with 1001
     "ws_per_message_deflate": False,
     "ws_max_size": MAX_BODY_BYTES,
 }
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings for either way of serving (one process or several)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,  # graph.logs: JSON lines, uvicorn's own included
+        "access_log": False,  # graph.observation writes one line per request
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        "http": "graph.protocols:HttpProtocol",  # uvicorn's httptools one, draining on shutdown
+        **WEBSOCKETS,
+    }
 
 
 async def _demo_tokens(settings: Settings, dsns: Mapping[str, str]) -> list[str]:
@@ -61,6 +76,9 @@ def _prepare(settings: Settings, dsns: Mapping[str, str]) -> None:
 
 
 def serve(settings: Settings, *, print_tokens: bool, workers: int = 1) -> int:
+    directory = metrics_directory(settings)
+    if directory is not None and directory.is_dir():
+        clear(directory)  # the workers start counting from nothing
     with databases(settings) as dbs:
         _prepare(settings, dbs.dsns)
         if print_tokens and settings.development:
@@ -71,7 +89,7 @@ def serve(settings: Settings, *, print_tokens: bool, workers: int = 1) -> int:
             return 0
         app = create_app(settings, dbs.dsns)
         settle_collector()
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", **WEBSOCKETS)
+        uvicorn.run(app, **server_options(settings))
     return 0
 
 
@@ -82,12 +100,4 @@ def _serve_workers(settings: Settings, dsns: Mapping[str, str], workers: int) ->
         os.environ["HARBORGRAPH_DATABASE_URL"] = dsns["community"]
     if settings.development:
         ensure_dev_keys(settings.data_dir)  # made once here, not raced by the workers
-    uvicorn.run(
-        "graph.asgi:app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        log_level="info",
-        **WEBSOCKETS,
-    )
+    uvicorn.run("graph.asgi:app", factory=True, workers=workers, **server_options(settings))

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.trace import Tracer
 from strawberry.federation import Schema
 
 from graph.audit import AuditSink
 from graph.auth import KeySource, authenticate, bearer_token, verifier
+from graph.database import RolePool, role_pools
+from graph.metrics import Metrics
+from graph.observation import current
 from graph.operations import OperationCounts
 from graph.organizations import OrganizationCache
 from graph.settings import Settings
@@ -28,6 +32,9 @@ class AppState:
     audit: AuditSink
     jwks: dict[str, Any] | None  # published in development mode only
     changes: ChangeFeed | None = None  # follows the change log (subscriptions)
+    read_pools: SourcePools | None = None  # queries' (read replicas); None: `pools`
+    metrics: Metrics = field(default_factory=lambda: Metrics(None))
+    tracer: Tracer | None = None  # the GraphQL operation's spans; None: tracing is off
     organizations: OrganizationCache = field(init=False)
     tokens: VerifiedTokens = field(init=False)
     operations: OperationCounts = field(init=False)  # open over WebSockets
@@ -38,13 +45,26 @@ class AppState:
         self.tokens = VerifiedTokens(verify, self.settings.jwt.leeway_seconds)
         self.operations = OperationCounts(self.settings.max_subscriptions, self.pools["community"])
 
+    @property
+    def reads(self) -> SourcePools:
+        """Where queries read: the replicas, or the primary for a source without one."""
+        return self.pools if self.read_pools is None else self.read_pools
+
+    def role_pools(self) -> list[RolePool]:
+        """Every pool, labelled with its source and role (primary or replica)."""
+        return role_pools(self.pools, self.reads)
+
     async def _organization(self, code: str) -> OrgRecord | None:
         return await organization_by_code(self.pools["community"], code)
 
     async def authenticate(self, authorization: str | None) -> Principal:
-        return await authenticate(
+        principal = await authenticate(
             authorization, verify_token=self.tokens, lookup=self.organizations
         )
+        record = current()
+        if record is not None:  # the request log's organization and kind
+            record.note(principal)
+        return principal
 
     async def authenticate_until(self, authorization: str | None) -> tuple[Principal, int | None]:
         """The Principal, and when its token expires (None: anonymous)."""

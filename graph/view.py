@@ -32,7 +32,9 @@ from graph.http import (
     read_post,
     response_media_type,
 )
+from graph.observation import current
 from graph.state import AppState
+from graph.tracing import operation_span
 from resolvers.principal import Principal
 from resolvers.sources import DATABASE_UNAVAILABLE
 from schema import parse_document
@@ -123,6 +125,18 @@ def _chosen_operation(gql: GraphQLRequest) -> str | None:
     return names[0] if names else None
 
 
+def _operation_type(query: str, name: str | None) -> str | None:
+    """The chosen operation's type, None when there is none (from the parse cache)."""
+    try:
+        document = parse_document(query)
+    except GraphQLError:
+        return None
+    for d in document.definitions:
+        if isinstance(d, OperationDefinitionNode) and (d.name.value if d.name else None) == name:
+            return d.operation.value
+    return None
+
+
 async def _read(request: Request) -> GraphQLRequest:
     return read_get(request) if request.method == "GET" else await read_post(request)
 
@@ -168,14 +182,18 @@ def _graphiql(state: AppState) -> Response:
 
 
 def _context(state: AppState, principal: Principal, gql: GraphQLRequest) -> Context:
+    name = _chosen_operation(gql)
+    # A query reads from the replicas; a mutation, its own answer included, on the primary.
+    query = _operation_type(gql.query, name) == OperationType.QUERY.value
+    pools = state.reads if query else state.pools
     context = new_context(
         principal,
-        state.pools,
+        pools,
         max_page_size=state.settings.max_page_size,
         port_locode=state.settings.port_locode,
         audit=state.audit.submit,
     )
-    context.operation_name = _chosen_operation(gql)  # for the audit trail
+    context.operation_name = name  # for the audit trail
     return context
 
 
@@ -185,14 +203,33 @@ def audit_request(state: AppState, context: Context) -> None:
         state.audit.submit(record)
 
 
+def noted(context: Context, result: ExecutionResult) -> None:
+    """What the request log and the metrics say of this request beyond its status."""
+    record = current()
+    if record is None:
+        return
+    record.operation = context.operation_name
+    record.fallback = context.memo.get("execution", "").startswith("resolvers:")
+    if context.access.denied:
+        record.outcome = "denied"
+    elif result.errors:
+        record.outcome = "error"
+
+
 async def _serve(request: Request, state: AppState, media_type: str) -> Response:
     gql = await _read(request)
+    record = current()
+    if record is not None:  # named by the request: known even when the token is refused
+        record.operation = gql.operation_name
     principal = await state.authenticate(authorization(request))
     context = _context(state, principal, gql)
+    kind = _operation_type(gql.query, context.operation_name)
     try:
-        result = await _execute(state, gql, context, get=request.method == "GET")
+        with operation_span(state.tracer, kind, context.operation_name):
+            result = await _execute(state, gql, context, get=request.method == "GET")
     finally:
         context.close()
+    noted(context, result)
     audit_request(state, context)
     payload = result_payload(result, context, state.settings.development, gql.query)
     if any(isinstance(e.original_error, DATABASE_UNAVAILABLE) for e in result.errors or []):

@@ -57,6 +57,8 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.InterfaceError,
+    # On a standby: a statement cancelled by a conflict with recovery.
+    asyncpg.exceptions.SerializationError,
     ConnectionError,
 )
 

@@ -25,6 +25,7 @@ class Server:
     env: dict[str, str]
     folder: Path
     process: asyncio.subprocess.Process | None = None
+    workers: int = 1
 
     @property
     def base(self) -> str:
@@ -33,7 +34,7 @@ class Server:
     async def start(self) -> None:
         with (self.folder / "serve.err").open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "graph.cli", "serve", "--workers", "1"),
+                *(sys.executable, "-m", "graph.cli", "serve", "--workers", str(self.workers)),
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -53,6 +54,16 @@ class Server:
         assert self.process is not None
         os.kill(self.process.pid, signal.SIGKILL)
         await asyncio.wait_for(self.process.wait(), timeout=10)
+
+    async def terminate(self, limit: float = 30.0) -> int:
+        """SIGTERM, as Kubernetes or systemd sends it; the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), timeout=limit)
+
+    @property
+    def log(self) -> str:
+        return (self.folder / "serve.err").read_text()
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:

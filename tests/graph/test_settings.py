@@ -87,3 +87,64 @@ def test_cors_origins_are_an_allowlist_empty_by_default() -> None:
     assert load_settings({}).cors_origins == ()
     given = {"HARBORGRAPH_CORS_ORIGINS": "https://portal.example, http://localhost:5173"}
     assert load_settings(given).cors_origins == ("https://portal.example", "http://localhost:5173")
+
+
+URL = "postgresql://app@db/harborgraph"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "message"),
+    [
+        (
+            {"HARBORGRAPH_READ_DATABASE_URL": URL},
+            "HARBORGRAPH_READ_DATABASE_URL",
+            "needs HARBORGRAPH_DATABASE_URL",
+        ),
+        (
+            {"HARBORGRAPH_METRICS_PORT": "8000"},
+            "HARBORGRAPH_METRICS_PORT",
+            "must differ from HARBORGRAPH_PORT",
+        ),
+        (
+            {"HARBORGRAPH_SHUTDOWN_GRACE_SECONDS": "-3"},
+            "HARBORGRAPH_SHUTDOWN_GRACE_SECONDS",
+            "must be an integer from 0 to 3600, got '-3'",
+        ),
+        (
+            {"HARBORGRAPH_STATEMENT_CACHE_SIZE": "lots"},
+            "HARBORGRAPH_STATEMENT_CACHE_SIZE",
+            "must be an integer from 0 to 10000, got 'lots'",
+        ),
+        (
+            {"OTEL_TRACES_EXPORTER": "zipkin"},
+            "OTEL_TRACES_EXPORTER",
+            "one of otlp, console, none: 'zipkin'",
+        ),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "only http/protobuf: 'grpc'",
+        ),
+    ],
+)
+def test_operations_settings_refuse_what_cannot_work(
+    env: dict[str, str], variable: str, message: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    assert str(caught.value) == f"{variable}: {message}"
+
+
+def test_operations_settings() -> None:
+    settings = load_settings(
+        {
+            "HARBORGRAPH_DATABASE_URL": URL,
+            "HARBORGRAPH_READ_DATABASE_URL": URL + "_replica",
+            "HARBORGRAPH_CARGO_DATABASE_URL": URL + "_cargo",
+            "HARBORGRAPH_METRICS_PORT": "9100",
+        }
+    )
+    assert settings.read_source_url("vessel") == URL + "_replica"
+    assert settings.read_source_url("cargo") is None  # its own database has no replica named
+    assert (settings.metrics_port, settings.metrics_dir) == (9100, None)
+    assert (settings.shutdown_grace_seconds, settings.statement_cache_size) == (25, 100)
