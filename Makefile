@@ -6,15 +6,17 @@ GATEWAY := deploy/gateway
 NODE_STAMP := $(GATEWAY)/node_modules/.installed
 PORTAL := portal
 PORTAL_STAMP := $(PORTAL)/node_modules/.installed
+# The portal's operations as trusted documents (HARBORGRAPH_TRUSTED_DOCUMENTS): generated.
+MANIFEST := $(PORTAL)/persisted-query-manifest.json
 # The browser tests drive Debian's Chromium (package chromium); another path may be given.
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test install gateway bench clean
 
-run: $(STAMP) $(PORTAL_STAMP)
+run: $(STAMP) $(PORTAL_STAMP) $(MANIFEST)
 	$(BIN)/harborgraph serve --print-tokens
 
-test: $(STAMP) $(NODE_STAMP) $(PORTAL_STAMP) $(CHROMIUM)
+test: $(STAMP) $(NODE_STAMP) $(PORTAL_STAMP) $(MANIFEST) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -28,6 +30,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Apollo's persisted query manifest of portal/operations: ids are the SHA-256 of each file's
+# text, as portal.js computes them; ordered by name, so the same files give the same bytes.
+$(MANIFEST): $(STAMP) $(wildcard $(PORTAL)/operations/*.graphql) graph/documents.py
+	$(BIN)/harborgraph manifest $(PORTAL)/operations > $@.tmp
+	mv $@.tmp $@
 
 # The federation tests run a real gateway and a second subgraph from npm.
 $(NODE_STAMP): $(GATEWAY)/package-lock.json
@@ -55,4 +63,4 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py
 
 clean:
-	rm -rf $(VENV) .harborgraph .pytest_cache .mypy_cache .ruff_cache $(GATEWAY)/node_modules $(PORTAL)/node_modules
+	rm -rf $(VENV) $(MANIFEST) .harborgraph .pytest_cache .mypy_cache .ruff_cache $(GATEWAY)/node_modules $(PORTAL)/node_modules

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from functools import partial
@@ -28,16 +29,19 @@ from graph.database import (
     read_dsns,
 )
 from graph.dcsa import EVENTS_PATH, events_endpoint
+from graph.documents import documents_for
 from graph.graphiql import ASSETS_PATH, asset
 from graph.health import healthz, readyz
 from graph.keys import DevKeys, ensure_dev_keys, jwks, load_public_key
 from graph.limits import HeaderLimits
 from graph.observation import RequestObserver
+from graph.organizations import watch
 from graph.portal import routes as portal_routes
 from graph.settings import Settings
 from graph.state import AppState
 from graph.subscriptions import subscriptions_endpoint
 from graph.telemetry import exported, process_metrics, tracer_provider
+from graph.throttle import RateLimits
 from graph.tracing import traced
 from graph.view import graphql_endpoint
 from graph.webhooks import ROUTES as WEBHOOK_ROUTES
@@ -90,6 +94,7 @@ def create_app(
     published = _published_jwks(dev_keys)
     metrics = process_metrics(settings)
     provider = traces or tracer_provider(settings)
+    documents = documents_for(settings)  # a bad trusted-documents file stops start-up here
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -110,15 +115,25 @@ def create_app(
             read_pools=reads,
             metrics=metrics,
             tracer=provider.get_tracer("harborgraph") if provider is not None else None,
+            documents=documents,
         )
         client = delivery_client()
         webhooks = WebhookDispatcher(state, changes, client)
         webhooks.start()
         state.operations.start()
+        state.rate_limiter.start()
+        organizations = asyncio.create_task(
+            watch(state.organizations, partial(listening_connection, dsns["community"])),
+            name="harborgraph organizations",
+        )
         try:
             async with exported(state, metrics):
                 yield
         finally:
+            organizations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await organizations
+            await state.rate_limiter.stop()
             if provider is not None:
                 provider.force_flush()
             await state.operations.stop()
@@ -145,7 +160,8 @@ def create_app(
         *tracing(provider),
         Middleware(RequestObserver, metrics=metrics),
         Middleware(HeaderLimits),
-        *cors(settings),
+        *cors(settings),  # outside the rate limit: preflights are free, 429s readable
+        Middleware(RateLimits),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 

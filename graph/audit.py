@@ -10,7 +10,7 @@ import logging
 
 from resolvers.community import AuditRecord, insert_audit_events
 from resolvers.principal import Principal
-from resolvers.sources import Pool
+from resolvers.sources import DATABASE_UNAVAILABLE, Pool
 from schema.permissions import FieldAccess
 
 log = logging.getLogger("harborgraph.audit")
@@ -75,12 +75,26 @@ class AuditSink:
         while len(batch) < BATCH and not self._queue.empty():
             batch.append(self._queue.get_nowait())
         try:
-            await insert_audit_events(self._pool, batch)
-        except Exception:  # a failed write must not stop auditing; the log line remains
-            log.exception("audit rows could not be written: %s record(s)", len(batch))
+            await self._write(batch)
         finally:
             for _ in batch:
                 self._queue.task_done()
+
+    async def _write(self, batch: list[AuditRecord]) -> None:
+        """The batch; should it fail, each record alone, so that one bad record loses no
+        other's row. A failed write must not stop auditing: the log line remains."""
+        try:
+            await insert_audit_events(self._pool, batch)
+            return
+        except DATABASE_UNAVAILABLE:  # one at a time would fail as well
+            log.exception("audit rows could not be written: %s record(s)", len(batch))
+            return
+        except Exception:
+            if len(batch) == 1:
+                log.exception("an audit row could not be written")
+                return
+        for record in batch:
+            await self._write([record])
 
     async def _run(self) -> None:
         while True:

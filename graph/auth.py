@@ -366,6 +366,8 @@ async def authenticate(
     if organization is None:
         code = claims.organization_code[:64]
         raise InvalidToken(f"organization {code} is not known")
+    if organization.suspended:
+        raise InvalidToken("organization suspended")
     return Principal(
         subject=claims.subject,
         organization_code=organization.code,

@@ -1,4 +1,4 @@
-"""The `harborgraph` command: serve, migrate, seed, token, schema, ingest."""
+"""The `harborgraph` command: serve, migrate, seed, token, schema, ingest, manifest."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 import asyncpg
@@ -74,6 +75,12 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("source", help="the file, or - for standard input")
     ingest.add_argument(
         "--org", required=True, help="the publishing organization's code, e.g. MSCU"
+    )
+    manifest = commands.add_parser(
+        "manifest", help="print the Apollo persisted query manifest of .graphql files"
+    )
+    manifest.add_argument(
+        "paths", nargs="+", type=Path, help="files, or folders of *.graphql files"
     )
     return root
 
@@ -159,6 +166,16 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.batches_not_stored == 0 else 1
 
 
+def run_manifest(args: argparse.Namespace) -> int:
+    from graph.documents import ManifestError, build_manifest, manifest_json
+
+    try:
+        sys.stdout.write(manifest_json(build_manifest(args.paths)))
+    except ManifestError as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
 def run_schema(_settings: Settings) -> int:
     from schema import print_sdl
 
@@ -221,6 +238,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return run_token(settings, args)
     if args.command == "ingest":
         return run_ingest(settings, args)
+    if args.command == "manifest":
+        return run_manifest(args)
     return run_schema(settings)
 
 

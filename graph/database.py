@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ import asyncpg
 from graph.observation import count_statement
 from graph.settings import Settings
 from resolvers.migrate import create_database_if_missing
-from resolvers.sources import SOURCES, Connection, Pool, SourcePools
+from resolvers.sources import OUT_OF_REACH, SOURCES, Connection, Pool, SourcePools
 
+log = logging.getLogger("harborgraph.database")
 EMBEDDED_DATABASE = "harborgraph"
 
 
@@ -67,7 +69,12 @@ async def _noop_reset(_conn: Connection) -> None:
 QueryObserver = Callable[[str, tuple[Any, ...]], None]
 
 
-async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | None = None) -> Pool:
+async def create_pool(
+    dsn: str,
+    settings: Settings,
+    observer: QueryObserver | None = None,
+    min_size: int | None = None,
+) -> Pool:
     async def init(conn: Connection) -> None:
         conn.add_query_logger(count_statement)  # the request log's and metrics' SQL figures
         if observer is not None:
@@ -75,7 +82,7 @@ async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | No
 
     pool: Pool = await asyncpg.create_pool(
         dsn,
-        min_size=settings.pool_min_size,
+        min_size=settings.pool_min_size if min_size is None else min_size,
         max_size=settings.pool_max_size,
         reset=_noop_reset,
         init=init,
@@ -93,6 +100,25 @@ async def create_pool(dsn: str, settings: Settings, observer: QueryObserver | No
     return pool
 
 
+def where(dsn: str) -> str:
+    """A database's host, port and name, for logs (never its credentials)."""
+    parts = urlsplit(dsn)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+
+
+async def reachable_or_later(
+    dsn: str, settings: Settings, observer: QueryObserver | None = None
+) -> Pool:
+    """The database's pool; if the database is away, one that opens no connection until it
+    is asked for one, so the app starts without it: its sources answer 503 and /readyz names
+    them until it is back."""
+    try:
+        return await create_pool(dsn, settings, observer)
+    except OUT_OF_REACH as error:
+        log.warning("database %s is out of reach (%r): connecting when asked", where(dsn), error)
+        return await create_pool(dsn, settings, observer, min_size=0)
+
+
 async def listening_connection(dsn: str) -> Connection:
     """A connection of its own for LISTEN (a pool's would be handed to other requests)."""
     connection: Connection = await asyncpg.connect(
@@ -107,7 +133,7 @@ async def open_pools(
     """One pool per distinct DSN, shared by the sources that live there."""
     by_dsn: dict[str, Pool] = {}
     for dsn in dict.fromkeys(dsns.values()):
-        by_dsn[dsn] = await create_pool(dsn, settings, observer)
+        by_dsn[dsn] = await reachable_or_later(dsn, settings, observer)
     return SourcePools({source: by_dsn[dsn] for source, dsn in dsns.items()})
 
 
@@ -132,7 +158,7 @@ async def open_read_pools(
         return primary
     by_dsn: dict[str, Pool] = {}
     for dsn in dict.fromkeys(d for d in dsns.values() if d is not None):
-        by_dsn[dsn] = await create_pool(dsn, settings, observer)
+        by_dsn[dsn] = await reachable_or_later(dsn, settings, observer)
     return SourcePools({s: by_dsn[d] if (d := dsns.get(s)) else primary[s] for s in SOURCES})
 
 

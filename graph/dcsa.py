@@ -32,7 +32,7 @@ from resolvers.cargo_writes import Publication, TooManyEvents, publish_events
 from resolvers.community import AuditRecord
 from resolvers.paging import Page
 from resolvers.principal import Principal
-from resolvers.sources import DATABASE_UNAVAILABLE
+from resolvers.sources import DATABASE_UNAVAILABLE, INPUT_VALUE_ERRORS
 from resolvers.writes import Outcome, Refusal
 from schema.loaders import Loaders
 from schema.scopes import Scope
@@ -50,9 +50,11 @@ STATUS_TEXT = {
     409: "Conflict",
     413: "Payload Too Large",
     415: "Unsupported Media Type",
+    429: "Too Many Requests",
     503: "Service Unavailable",
     500: "Internal Server Error",
 }
+UNSTORABLE = "a value cannot be stored or compared (out of range or invalid characters)"
 BOOKING = re.compile(r"[A-Z0-9]{4,35}")
 DOCUMENT = re.compile(r"[A-Z0-9]{4,20}")
 
@@ -71,8 +73,12 @@ class DcsaError(Exception):
 
 
 def dcsa_response(body: object, status: int, **headers: str) -> Response:
+    try:
+        content = orjson.dumps(body)
+    except orjson.JSONEncodeError:  # a lone surrogate the caller sent (JSON allows it), echoed
+        content = json.dumps(body, separators=(",", ":")).encode()  # as an escape
     return Response(
-        orjson.dumps(body),
+        content,
         status_code=status,
         media_type="application/json",
         headers={"API-Version": API_VERSION, "Cache-Control": "no-store", **headers},
@@ -231,6 +237,11 @@ def an_instant(value: str, name: str) -> datetime.datetime:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise DcsaError(400, f"{value[:40]!r} is not an ISO 8601 date-time with offset", name)
+    try:
+        parsed.astimezone(datetime.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00: before year 1 in UTC
+        message = f"{value[:40]!r} is out of range once converted to UTC"
+        raise DcsaError(400, message, name) from None
     return parsed
 
 
@@ -424,6 +435,8 @@ async def answered(request: Request, answer: Awaitable[Response]) -> Response:
         return try_again(request, "the database is unavailable for a moment")
     except BadRequest as error:
         return refused(request, DcsaError(error.status, error.message))
+    except INPUT_VALUE_ERRORS:  # a value the database cannot take (as GraphQL's BAD_USER_INPUT)
+        return refused(request, DcsaError(400, UNSTORABLE))
     except Exception:  # the last line of defence: a DCSA 500 with a logged reference
         message = internal_message(incident_logged(request.url.path))
         return refused(request, DcsaError(500, message))

@@ -10,6 +10,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from graph.documents import Documents
+
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # room for a batch of 1,000 published events
@@ -30,6 +32,7 @@ class GraphQLRequest:
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None = None
+    by_hash: bool = False  # a persisted query named by its hash alone (graph.documents)
 
 
 def response_media_type(accept: str | None) -> str:
@@ -51,18 +54,16 @@ def _optional(body: dict[str, Any], name: str, kind: type, label: str) -> Any:
     return value
 
 
-def graphql_request(body: object) -> GraphQLRequest:
+def graphql_request(body: object, documents: Documents) -> GraphQLRequest:
+    """The request; its document from `query` or, by hash, from `documents` (which raises
+    graph.documents.Refused for one it will not run)."""
     if not isinstance(body, dict):
         raise BadRequest(400, "the request body must be a JSON object")
-    query = body.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise BadRequest(400, "`query` must be a non-empty string")
-    return GraphQLRequest(
-        query=query,
-        variables=_optional(body, "variables", dict, "an object"),
-        operation_name=_optional(body, "operationName", str, "a string"),
-        extensions=_optional(body, "extensions", dict, "an object"),
-    )
+    variables = _optional(body, "variables", dict, "an object")
+    operation_name = _optional(body, "operationName", str, "a string")
+    extensions = _optional(body, "extensions", dict, "an object")
+    document = documents.resolve(body.get("query"), extensions)
+    return GraphQLRequest(document.text, variables, operation_name, extensions, document.by_hash)
 
 
 def _check_content_type(header: str) -> None:
@@ -109,8 +110,8 @@ async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> object:
         raise BadRequest(400, "the request body is nested too deeply") from None
 
 
-async def read_post(request: Request) -> GraphQLRequest:
-    return graphql_request(await read_json(request))
+async def read_post(request: Request, documents: Documents) -> GraphQLRequest:
+    return graphql_request(await read_json(request), documents)
 
 
 def _json_parameter(params: Mapping[str, str], name: str) -> object:
@@ -122,7 +123,7 @@ def _json_parameter(params: Mapping[str, str], name: str) -> object:
         raise BadRequest(400, f"`{name}` is not valid JSON") from None
 
 
-def read_get(request: Request) -> GraphQLRequest:
+def read_get(request: Request, documents: Documents) -> GraphQLRequest:
     params = request.query_params
     return graphql_request(
         {
@@ -130,5 +131,6 @@ def read_get(request: Request) -> GraphQLRequest:
             "variables": _json_parameter(params, "variables"),
             "operationName": params.get("operationName"),
             "extensions": _json_parameter(params, "extensions"),
-        }
+        },
+        documents,
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime
 import logging
 import sys
-from typing import Any
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import IO, Any
 
 import orjson
 from opentelemetry import trace
@@ -45,9 +48,56 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+# Warnings of one kind (logger and message template) written per interval; the rest counted.
+WARNINGS_PER_INTERVAL = 5
+INTERVAL_SECONDS = 60.0
+Kind = tuple[str, str]
+
+
+class SampledHandler(logging.StreamHandler[IO[str]]):
+    """A storm of bad requests must not fill the disk: past WARNINGS_PER_INTERVAL warnings of
+    one kind in an interval, the rest are counted, and one line per kind says how many were
+    left out. Other levels (a request's own line among them) are written as they come."""
+
+    def __init__(self, stream: IO[str], clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(stream)
+        self._clock = clock
+        self._started = clock()
+        self._written: Counter[Kind] = Counter()
+        self._left_out: Counter[Kind] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._clock() - self._started >= INTERVAL_SECONDS:
+            self._summarize()
+        if record.levelno == logging.WARNING:
+            kind = (record.name, str(record.msg))
+            if self._written[kind] >= WARNINGS_PER_INTERVAL:
+                self._left_out[kind] += 1
+                return
+            self._written[kind] += 1
+        super().emit(record)
+
+    def _summarize(self) -> None:
+        """One line per kind left out in the interval just over; a new interval begins."""
+        left_out, self._left_out = self._left_out, Counter()
+        self._written.clear()
+        self._started = self._clock()
+        for (name, template), count in sorted(left_out.items()):
+            fields = {"event": "left_out", "kind": template, "count": count}
+            summary = logging.LogRecord(
+                name, logging.WARNING, __file__, 0, "similar warnings left out", None, None
+            )
+            summary.fields = fields
+            super().emit(summary)
+
+    def close(self) -> None:
+        self._summarize()
+        super().close()
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """JSON lines on standard error for the process, uvicorn's own lines included."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = SampledHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime
 import gc
+import logging
 import signal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,12 +22,15 @@ from graph.database import (
     open_pools,
     source_dsns,
     start_embedded,
+    where,
     with_database,
 )
 from graph.settings import Settings
 from resolvers.migrate import migrate
 from resolvers.seed import SeedReport, is_seeded, seed
-from resolvers.sources import Connection
+from resolvers.sources import OUT_OF_REACH, Connection
+
+log = logging.getLogger("harborgraph")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +69,22 @@ def signals_ignored() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-async def migrate_all(dsns: Mapping[str, str]) -> list[str]:
-    """Migrate each database with the sources it holds."""
+async def migrate_all(dsns: Mapping[str, str], *, skip_away: bool = False) -> list[str]:
+    """Migrate each database with the sources it holds. With `skip_away`, a source's own
+    database that is out of reach is left as it is (logged; /readyz says it is down, then
+    whether its migrations are pending); the main one (community's) never is."""
     applied: list[str] = []
     for dsn, sources in group_by_dsn(dsns).items():
-        conn: Connection = await asyncpg.connect(dsn)
+        try:
+            conn: Connection = await asyncpg.connect(dsn)
+        except OUT_OF_REACH as error:
+            if not skip_away or "community" in sources:
+                raise
+            named = ", ".join(sources)
+            log.warning(
+                "database %s (%s) is out of reach (%r): not migrated", where(dsn), named, error
+            )
+            continue
         try:
             applied += await migrate(conn, sources)
         finally:

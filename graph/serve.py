@@ -13,6 +13,7 @@ import uvicorn
 from graph.app import create_app
 from graph.database import close_pools, open_pools
 from graph.demo import DEMO_KINDS, GRANTS, mint_dev_token
+from graph.documents import documents_for
 from graph.http import MAX_BODY_BYTES
 from graph.keys import ensure_dev_keys
 from graph.metrics import clear
@@ -64,7 +65,7 @@ async def _demo_tokens(settings: Settings, dsns: Mapping[str, str]) -> list[str]
 
 
 def _prepare(settings: Settings, dsns: Mapping[str, str]) -> None:
-    applied = asyncio.run(migrate_all(dsns))
+    applied = asyncio.run(migrate_all(dsns, skip_away=True))  # a source's own may be away
     log.info("migrations applied: %s", len(applied))
     if not settings.development:
         return  # production data comes from the partners, never from the demo generator
@@ -76,6 +77,7 @@ def _prepare(settings: Settings, dsns: Mapping[str, str]) -> None:
 
 
 def serve(settings: Settings, *, print_tokens: bool, workers: int = 1) -> int:
+    documents_for(settings)  # a bad trusted-documents file stops start-up before any worker
     directory = metrics_directory(settings)
     if directory is not None and directory.is_dir():
         clear(directory)  # the workers start counting from nothing

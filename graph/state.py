@@ -11,10 +11,12 @@ from strawberry.federation import Schema
 from graph.audit import AuditSink
 from graph.auth import KeySource, authenticate, bearer_token, verifier
 from graph.database import RolePool, role_pools
+from graph.documents import Documents
 from graph.metrics import Metrics
 from graph.observation import current
 from graph.operations import OperationCounts
 from graph.organizations import OrganizationCache
+from graph.ratelimit import RateLimiter
 from graph.settings import Settings
 from graph.verified import VerifiedTokens
 from resolvers.changes import ChangeFeed
@@ -35,15 +37,18 @@ class AppState:
     read_pools: SourcePools | None = None  # queries' (read replicas); None: `pools`
     metrics: Metrics = field(default_factory=lambda: Metrics(None))
     tracer: Tracer | None = None  # the GraphQL operation's spans; None: tracing is off
+    documents: Documents = field(default_factory=Documents)  # APQ, trusted documents
     organizations: OrganizationCache = field(init=False)
     tokens: VerifiedTokens = field(init=False)
     operations: OperationCounts = field(init=False)  # open over WebSockets
+    rate_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.organizations = OrganizationCache(self._organization)
         verify = verifier(self.settings.jwt, self.keys)
         self.tokens = VerifiedTokens(verify, self.settings.jwt.leeway_seconds)
         self.operations = OperationCounts(self.settings.max_subscriptions, self.pools["community"])
+        self.rate_limiter = RateLimiter(self.pools["community"])
 
     @property
     def reads(self) -> SourcePools:

@@ -28,6 +28,7 @@ from strawberry.types.graphql import OperationType
 from graph.auth import InvalidToken
 from graph.errors import masked
 from graph.state import AppState
+from graph.throttle import quota
 from graph.view import audit_request, result_payload
 from resolvers.principal import Principal
 from schema.context import Context, new_context
@@ -48,6 +49,7 @@ class Close(IntEnum):
     INIT_TIMEOUT = 4408
     SUBSCRIBER_EXISTS = 4409
     TOO_MANY_INIT = 4429
+    TRY_AGAIN_LATER = 1013  # RFC 6455: over the partner's rate limit
 
 
 class Closing(Exception):
@@ -122,6 +124,9 @@ class Session:
         self.principal = principal
         client = self.websocket.client.host if self.websocket.client else "unknown"
         self.holder = principal.organization_code or f"anonymous@{client}"
+        decision = self.state.rate_limiter.check(*await quota(self.state, principal, client))
+        if not decision.allowed:
+            raise Closing(Close.TRY_AGAIN_LATER, decision.message)
         return expires_at
 
     async def expire(self, expires_at: int) -> None:
@@ -169,6 +174,10 @@ class Session:
             )
         if operation_id in self.operations:
             raise Closing(Close.SUBSCRIBER_EXISTS, f"Subscriber for {operation_id} already exists")
+        refused = self.state.documents.socket_refusal(payload)  # APQ, trusted documents
+        if refused is not None:
+            await self.error(operation_id, refused)
+            return
         problem = payload_problem(payload)
         if problem is not None:
             await self.error(operation_id, request_error(problem, "BAD_REQUEST"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from strawberry.types.graphql import OperationType
 
 from graph.audit import audit_record
 from graph.auth import InvalidToken, www_authenticate
+from graph.documents import Documents, Refused
 from graph.errors import (
     INTERNAL,
     UNAVAILABLE,
@@ -42,6 +44,7 @@ from schema.compiled.executor import RawData
 from schema.context import Context, new_context
 
 RETRY = {"Retry-After": "1"}  # seconds: a restarting database is back within a few
+PUBLIC_MAX_AGE = 30  # seconds a CDN may keep an anonymous answer to a persisted GET
 
 
 def _json(
@@ -63,6 +66,15 @@ def _request_error(
     return _json(payload, status, media_type, **headers)
 
 
+def dumps(value: object) -> bytes:
+    """JSON of an answer. orjson refuses a lone surrogate (UTF-8 cannot hold it), which a
+    caller's own value may carry back (an eventID echoed): the standard encoder escapes it."""
+    try:
+        return orjson.dumps(value, default=str)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
 def result_payload(
     result: ExecutionResult, context: Context, development: bool, written: str | None = None
 ) -> bytes:
@@ -70,15 +82,15 @@ def result_payload(
     parts: list[bytes] = []
     if result.errors:
         errors = [masked(e, not development, written).formatted for e in result.errors]
-        parts.append(b'"errors":' + orjson.dumps(errors, default=str))
+        parts.append(b'"errors":' + dumps(errors))
     data = result.data
     if executed(result):  # a request that never ran (parse, validation) has no `data` entry
         # A compiled answer's data is JSON already (PostgreSQL built it): sent as it is.
-        parts.append(b'"data":' + (data.json if isinstance(data, RawData) else orjson.dumps(data)))
+        parts.append(b'"data":' + (data.json if isinstance(data, RawData) else dumps(data)))
     warnings = context.memo.get("warnings")
     if warnings:
         # e.g. an IMO whose check digit fails: many real ships have one, so it is no error.
-        parts.append(b'"extensions":' + orjson.dumps({"warnings": warnings}))
+        parts.append(b'"extensions":' + dumps({"warnings": warnings}))
     return b"{" + b",".join(parts) + b"}"
 
 
@@ -98,7 +110,9 @@ def _status(result: ExecutionResult, media_type: str) -> int:
 
 def _wants_graphiql(request: Request) -> bool:
     accept = request.headers.get("accept", "")
-    return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
+    params = request.query_params
+    asks = "query" in params or "extensions" in params  # a persisted query names no `query`
+    return request.method == "GET" and "text/html" in accept and not asks
 
 
 def _operation_names(query: str) -> list[str | None]:
@@ -137,8 +151,22 @@ def _operation_type(query: str, name: str | None) -> str | None:
     return None
 
 
-async def _read(request: Request) -> GraphQLRequest:
-    return read_get(request) if request.method == "GET" else await read_post(request)
+async def _read(request: Request, documents: Documents) -> GraphQLRequest:
+    if request.method == "GET":
+        return read_get(request, documents)
+    return await read_post(request, documents)
+
+
+def _caching(request: Request, gql: GraphQLRequest, anonymous: bool, clean: bool) -> dict[str, str]:
+    """A persisted query over GET (its URL names the whole request) answered without a token
+    and without an error may be kept by a CDN for everyone without a token. Every other answer
+    depends on its caller's token (row and field rules): `no-store`."""
+    if request.method != "GET" or not gql.by_hash:
+        return {}
+    vary = {"Vary": "Accept, Authorization"}  # the media type follows Accept
+    if anonymous and clean:
+        return {**vary, "Cache-Control": f"public, max-age={PUBLIC_MAX_AGE}"}
+    return vary
 
 
 async def _execute(
@@ -216,12 +244,23 @@ def noted(context: Context, result: ExecutionResult) -> None:
         record.outcome = "error"
 
 
+def unanswered(result: ExecutionResult) -> bool:
+    """Whether no root field was answered: each is null, with an error at its path."""
+    if result.data is None:
+        return True
+    if isinstance(result.data, RawData):  # the compiled path answers whole or not at all
+        return False
+    failed = {error.path[0] for error in result.errors or [] if error.path}
+    return all(value is None and key in failed for key, value in result.data.items())
+
+
 async def _serve(request: Request, state: AppState, media_type: str) -> Response:
-    gql = await _read(request)
+    gql = await _read(request, state.documents)
     record = current()
     if record is not None:  # named by the request: known even when the token is refused
         record.operation = gql.operation_name
-    principal = await state.authenticate(authorization(request))
+    bearer = authorization(request)
+    principal = await state.authenticate(bearer)
     context = _context(state, principal, gql)
     kind = _operation_type(gql.query, context.operation_name)
     try:
@@ -232,9 +271,14 @@ async def _serve(request: Request, state: AppState, media_type: str) -> Response
     noted(context, result)
     audit_request(state, context)
     payload = result_payload(result, context, state.settings.development, gql.query)
-    if any(isinstance(e.original_error, DATABASE_UNAVAILABLE) for e in result.errors or []):
+    away = any(isinstance(e.original_error, DATABASE_UNAVAILABLE) for e in result.errors or [])
+    if away and unanswered(result):
         return _json(payload, 503, media_type, **RETRY)
-    return _json(payload, _status(result, media_type), media_type)
+    status = _status(result, media_type)
+    anonymous = bearer is None and principal.anonymous
+    caching = _caching(request, gql, anonymous, status == 200 and not result.errors)
+    # A source away took only its own fields: the rest is answered, with a hint when to ask again.
+    return _json(payload, status, media_type, **caching, **(RETRY if away else {}))
 
 
 async def graphql_endpoint(request: Request) -> Response:
@@ -249,6 +293,8 @@ async def graphql_endpoint(request: Request) -> Response:
         return await _serve(request, state, media_type)
     except BadRequest as error:
         return _request_error(error.message, error.status, "BAD_REQUEST", media_type)
+    except Refused as refused:  # persisted documents (graph.documents)
+        return _request_error(refused.message, refused.status, refused.code, media_type)
     except InvalidToken as error:
         return _unauthenticated(error, media_type)
     except InvalidOperationTypeError as error:

@@ -49,7 +49,7 @@ from resolvers.cargo import EventCriteria
 from resolvers.changes import LAST, ChangeFeed, event_reader, row_position
 from resolvers.community import AuditRecord
 from resolvers.principal import Principal
-from resolvers.sources import SourcePools
+from resolvers.sources import OUT_OF_REACH, SourcePools
 from resolvers.webhooks import EventSubscription, NewSubscription
 from schema.loaders import Loaders
 from schema.scopes import Scope
@@ -205,16 +205,19 @@ async def listed(request: Request, state: AppState, principal: Principal) -> Res
     size = limit(request.query_params, state.settings.max_page_size)
     after = list_cursor(request.query_params.get("cursor"))
     found = await store.page(state.pools["cargo"], principal.organization_code or "", after, size)
-    headers = {}
+    # The spec's paging headers: Current-Page (required) and First-Page, Next-Page unless last.
+    headers = {"Current-Page": page_cursor(after), "First-Page": page_cursor(None)}
     if len(found) > size:
         last, created = found[size - 1]
-        headers["Next-Page"] = page_cursor(created, last.id)
+        headers["Next-Page"] = page_cursor((created, last.id))
     body = [subscription_json(s) for s, _ in found[:size]]
     return dcsa_response(body, 200, **headers)
 
 
-def page_cursor(created: datetime.datetime, last: uuid.UUID) -> str:
-    raw = json.dumps([created.isoformat(), str(last)]).encode()
+def page_cursor(after: tuple[datetime.datetime, uuid.UUID] | None) -> str:
+    """The cursor of the page after `after` (None: the first page)."""
+    position = [] if after is None else [after[0].isoformat(), str(after[1])]
+    raw = json.dumps(position).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -222,7 +225,10 @@ def list_cursor(cursor: str | None) -> tuple[datetime.datetime, uuid.UUID] | Non
     if cursor is None:
         return None
     try:
-        at, last = json.loads(base64.urlsafe_b64decode(cursor[:256] + "=" * (-len(cursor) % 4)))
+        position = json.loads(base64.urlsafe_b64decode(cursor[:256] + "=" * (-len(cursor) % 4)))
+        if position == []:
+            return None
+        at, last = position
         return datetime.datetime.fromisoformat(at), uuid.UUID(last)
     except (ValueError, TypeError, binascii.Error, RecursionError):
         raise DcsaError(400, "the cursor is not one this server gave", "cursor") from None
@@ -352,6 +358,8 @@ class WebhookDispatcher:
         while True:
             try:
                 await self._lease()
+            except OUT_OF_REACH as error:  # the database is away: tried again shortly
+                log.warning("webhooks: leasing due subscriptions failed (%r)", error)
             except Exception:  # a database hiccup: logged, and tried again shortly
                 log.exception("webhooks: leasing due subscriptions failed")
             with contextlib.suppress(TimeoutError):

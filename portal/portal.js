@@ -18,17 +18,42 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+async function sha256Hex(text) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// An operation's text and id: the SHA-256 of the text as served, the id `make` lists in the
+// trusted-documents manifest. No id where crypto.subtle is missing (a page not on https).
 async function operation(name) {
   if (!operations.has(name)) {
     const response = await fetch(`/portal/operations/${name}.graphql`);
-    operations.set(name, await response.text());
+    const text = await response.text();
+    operations.set(name, { text, hash: globalThis.crypto?.subtle ? await sha256Hex(text) : null });
   }
   return operations.get(name);
 }
 
-// Runs one operation; answers { data, denied } where `denied` holds the paths (joined by ".")
-// of fields the token may not read. Any other error is thrown.
-async function run(name, variables = {}) {
+// Automatic persisted queries (Apollo's protocol): the id first; the text only when the
+// server answers PERSISTED_QUERY_NOT_FOUND. With trusted documents the id alone runs.
+function byId(hash) {
+  return { persistedQuery: { version: 1, sha256Hash: hash } };
+}
+
+function notFound(errors) {
+  return (errors || []).some((e) => e.extensions?.code === "PERSISTED_QUERY_NOT_FOUND");
+}
+
+function firstRequest(name, variables, { text, hash }) {
+  const base = { variables, operationName: name };
+  return hash ? { ...base, extensions: byId(hash) } : { ...base, query: text };
+}
+
+function withText(name, variables, { text, hash }) {
+  return { variables, operationName: name, query: text, extensions: byId(hash) };
+}
+
+async function post(body) {
   const response = await fetch("/graphql", {
     method: "POST",
     headers: {
@@ -36,9 +61,17 @@ async function run(name, variables = {}) {
       Accept: "application/graphql-response+json",
       Authorization: `Bearer ${token}`,
     },
-    body: JSON.stringify({ query: await operation(name), variables, operationName: name }),
+    body: JSON.stringify(body),
   });
-  const answer = await response.json();
+  return response.json();
+}
+
+// Runs one operation; answers { data, denied } where `denied` holds the paths (joined by ".")
+// of fields the token may not read. Any other error is thrown.
+async function run(name, variables = {}) {
+  const op = await operation(name);
+  let answer = await post(firstRequest(name, variables, op));
+  if (notFound(answer.errors)) answer = await post(withText(name, variables, op));
   const denied = new Set();
   for (const error of answer.errors || []) {
     if (error.extensions?.code === "UNAUTHORIZED_FIELD_OR_TYPE" && error.path) {
@@ -86,7 +119,8 @@ function liveSocket() {
       const message = JSON.parse(event.data);
       if (message.type === "connection_ack") resolve(opened);
       else if (message.type === "ping") opened.send(JSON.stringify({ type: "pong" }));
-      else if (message.type === "next") listeners.get(message.id)?.(message.payload);
+      else if (message.type === "next") listeners.get(message.id)?.next(message.payload);
+      else if (message.type === "error") listeners.get(message.id)?.error(message.payload);
     });
     opened.addEventListener("close", () => {
       socket = null; // the token expired or the server went away: the next subscribe reconnects
@@ -99,10 +133,16 @@ function liveSocket() {
 // Subscribes with operation `name`; `onNext` gets each payload ({ data, errors }).
 async function live(name, variables, onNext) {
   const opened = await liveSocket();
+  const op = await operation(name);
   const id = String(nextId++);
-  listeners.set(id, onNext);
-  const payload = { query: await operation(name), variables, operationName: name };
-  opened.send(JSON.stringify({ id, type: "subscribe", payload }));
+  const subscribe = (payload) => opened.send(JSON.stringify({ id, type: "subscribe", payload }));
+  // APQ as over HTTP: the server has not seen the text yet, so the same id again with it.
+  const error = (errors) => {
+    if (op.hash && notFound(errors)) subscribe(withText(name, variables, op));
+    else listeners.delete(id);
+  };
+  listeners.set(id, { next: onNext, error });
+  subscribe(firstRequest(name, variables, op));
   return () => {
     listeners.delete(id);
     opened.send(JSON.stringify({ id, type: "complete" }));

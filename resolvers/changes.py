@@ -37,7 +37,7 @@ from resolvers.gate import TRANSACTION_COLUMNS, TRANSACTION_CONDITIONS
 from resolvers.paging import FILTERS_SLOT, LIMIT_SLOT, Statement, compose, fetch_page, present
 from resolvers.rules import Rule
 from resolvers.security import ADVISORY_COLUMNS
-from resolvers.sources import Connection, Pool, SourcePools
+from resolvers.sources import OUT_OF_REACH, Connection, Pool, SourcePools
 from resolvers.vessel import (
     PORT_CALL_COLUMNS,
     PORT_CALL_FILTERS,
@@ -279,10 +279,15 @@ class ChangeFeed:
         self._moved = {source: asyncio.Event() for source in LOGS}
         self._groups: dict[Hashable, Group] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._unread: set[str] = set()  # logs whose database was away: head not known yet
 
     async def start(self) -> None:
         for source, log_of in LOGS.items():
-            self.heads[source] = int(await self.pools[source].fetchval(log_of.head_sql))
+            try:
+                self.heads[source] = int(await self.pools[source].fetchval(log_of.head_sql))
+            except OUT_OF_REACH as error:  # its listener reads the head once it connects
+                log.warning("change feed: %s's log is out of reach (%r)", source, error)
+                self._unread.add(source)
         self._tasks = [
             asyncio.create_task(self._follow(connect, sources), name="harborgraph change feed")
             for connect, sources in self._listeners
@@ -330,6 +335,7 @@ class ChangeFeed:
 
     async def _read_head(self, connection: Connection, source: str) -> None:
         head = int(await connection.fetchval(LOGS[source].head_sql))
+        self._unread.discard(source)
         if head > self.heads[source]:
             self.heads[source] = head
             moved, self._moved[source] = self._moved[source], asyncio.Event()
@@ -337,6 +343,8 @@ class ChangeFeed:
 
     def now(self, source: str) -> LogPosition:
         """The position of "from now on": past everything logged so far."""
+        if source in self._unread:  # "now" is not known: a 503 rather than the whole log
+            raise ConnectionError(f"the {source} database is out of reach")
         return (self.heads[source], LAST)
 
     async def moved(self, source: str) -> None:

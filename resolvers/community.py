@@ -13,12 +13,14 @@ from resolvers.principal import OrganizationKind
 from resolvers.sources import Connection, Pool
 
 SELECT_ORGANIZATION = """
-SELECT code, name, kind, scac, terminal_unlocode, terminal_smdg_code
+SELECT code, name, kind, scac, terminal_unlocode, terminal_smdg_code,
+       suspended_at IS NOT NULL AS suspended, rate_limit_per_minute
 FROM community.organization
 WHERE code = $1
 """
 SELECT_FIRST_OF_KIND = """
-SELECT code, name, kind, scac, terminal_unlocode, terminal_smdg_code
+SELECT code, name, kind, scac, terminal_unlocode, terminal_smdg_code,
+       suspended_at IS NOT NULL AS suspended, rate_limit_per_minute
 FROM community.organization
 WHERE kind = $1
 ORDER BY code
@@ -34,6 +36,8 @@ class OrgRecord:
     scac: str | None
     terminal_unlocode: str | None
     terminal_smdg_code: str | None
+    suspended: bool = False  # refused whatever its tokens say
+    rate_limit_per_minute: int | None = None  # None: HARBORGRAPH_RATE_LIMIT_PER_MINUTE
 
 
 def _record(row: object) -> OrgRecord:
@@ -45,6 +49,8 @@ def _record(row: object) -> OrgRecord:
         scac=r["scac"],
         terminal_unlocode=r["terminal_unlocode"],
         terminal_smdg_code=r["terminal_smdg_code"],
+        suspended=r["suspended"],
+        rate_limit_per_minute=r["rate_limit_per_minute"],
     )
 
 
@@ -59,7 +65,8 @@ async def first_organization_of_kind(pool: Pool, kind: OrganizationKind) -> OrgR
 
 
 SELECT_ORGANIZATIONS = """
-SELECT code, name, kind, scac, terminal_unlocode, terminal_smdg_code
+SELECT code, name, kind, scac, terminal_unlocode, terminal_smdg_code,
+       suspended_at IS NOT NULL AS suspended, rate_limit_per_minute
 FROM community.organization
 WHERE code = ANY($1::text[])
 """

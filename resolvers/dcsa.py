@@ -239,7 +239,13 @@ def known_fields(body: Mapping[str, Any], allowed: frozenset[str], prefix: str =
     if body.keys() <= allowed:
         return
     name = next(n for n in body if n not in allowed)
-    raise Invalid(prefix + str(name)[:64], "is not a field of a DCSA T&T 2.2 event")
+    raise Invalid(prefix + storable(str(name)[:64]), "is not a field of a DCSA T&T 2.2 event")
+
+
+def storable(name: str) -> str:
+    """A caller's key as text that JSON encoders and PostgreSQL take (it is echoed, and kept in
+    the audit trail): NUL and lone surrogates written as escapes."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 # --- Parts of an event ----------------------------------------------------------------------

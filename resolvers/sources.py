@@ -59,8 +59,15 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InterfaceError,
     # On a standby: a statement cancelled by a conflict with recovery.
     asyncpg.exceptions.SerializationError,
+    # A pooled connection that had read the server's "terminating connection" but not yet
+    # its end when it was lent: "cannot switch to state 12; another operation (2) is in
+    # progress" (asyncpg#1069). asyncpg drops the connection; the next one is a fresh one.
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
 )
+# What connecting to a database that is away raises (refused, no route, starting up, timed
+# out), but not a wrong password or database name: those are mistakes, not outages.
+OUT_OF_REACH: tuple[type[BaseException], ...] = (OSError, TimeoutError, *DATABASE_UNAVAILABLE)
 
 # Raised only by values a caller sent (a NUL byte, a date past year 9999, a lone surrogate,
 # an integer of thousands of digits) when they reach the database or the encoder.

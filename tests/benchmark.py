@@ -56,6 +56,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from tests.bench_ingest import IngestResult
+    from tests.bench_ratelimit import FloodResult
     from tests.bench_subscriptions import AcrossResult, SubscriptionResult
 
 HERE = Path(__file__).resolve().parent
@@ -404,6 +405,8 @@ def server_env(url: str, data_dir: Path, port: int, execution: str) -> dict[str,
         "HARBORGRAPH_ENV": "development",  # generated dev keys in the data directory
         "HARBORGRAPH_POOL_MIN_SIZE": "4",
         "HARBORGRAPH_POOL_MAX_SIZE": "20",
+        # Load runs are one partner at hundreds of requests a second (serve_and_flood sets its own).
+        "HARBORGRAPH_RATE_LIMIT_PER_MINUTE": "1000000",
     }
 
 
@@ -739,6 +742,7 @@ class ScaleResults:
     ingest: list[IngestResult] = field(default_factory=list)
     subscriptions: SubscriptionResult | None = None
     across: AcrossResult | None = None
+    flood: FloodResult | None = None
 
     def row(self, partner: str, path: str) -> Row:
         return next(r for r in self.rows if r.partner == partner and r.path == path)
@@ -818,6 +822,9 @@ def run_scale(args: argparse.Namespace, scale: float, workdir: Path) -> ScaleRes
         print(f"seeded {sum(seeded.counts.values()):,} rows in {seeded.seconds:.1f} s:")
         print_counts(seeded.counts)
         print(f"partners: {seeded.partners}; carrier SCAC {seeded.scac}", flush=True)
+        if args.ratelimit_only:
+            results.flood = serve_and_flood(args, url, workdir, seeded)
+            return results
         if not (args.ingest_only or args.subscriptions_only):
             compiled = serve_and_measure(args, url, workdir, "compiled", results, before)
             resolvers = serve_and_measure(args, url, workdir, "resolvers", results, before)
@@ -832,6 +839,28 @@ def run_scale(args: argparse.Namespace, scale: float, workdir: Path) -> ScaleRes
             results.subscriptions = serve_and_subscribe(args, url, workdir)
             results.across = serve_two_and_subscribe(args, url, workdir, seeded)
     return results
+
+
+def serve_and_flood(
+    args: argparse.Namespace, url: str, workdir: Path, seeded: Seeded
+) -> FloodResult:
+    """One partner at twice its rate limit, another steady, on one replica (one worker)."""
+    from graph.demo import mint_dev_token
+    from graph.settings import load_settings
+    from tests.bench_ratelimit import LIMIT_PER_MINUTE, measure_flood
+
+    env = server_env(url, workdir / "data", free_port(), "compiled")
+    env["HARBORGRAPH_RATE_LIMIT_PER_MINUTE"] = str(LIMIT_PER_MINUTE)
+    settings = load_settings(env)
+    steady, flooding = (
+        mint_dev_token(settings, org=org, scopes=["vessel:read"], ttl=3600)
+        for org in (seeded.partners["carrier"], seeded.partners["terminal"])
+    )
+    base = f"http://{HOST}:{env['HARBORGRAPH_PORT']}"
+    print("  rate limits: a partner at twice its limit beside a steady one ...", flush=True)
+    command = ["-m", "graph.cli", "serve", "--workers", "1"]
+    with server(env, args, workdir / "server-ratelimit.log", command):
+        return asyncio.run(measure_flood(base, steady, flooding))
 
 
 def serve_two_and_subscribe(
@@ -948,6 +977,7 @@ def table(results: ScaleResults, args: argparse.Namespace) -> None:
             f"{c.p99 / f.p99:4.2f}x   compiled/resolvers req/s {c.rps / r.rps:5.1f}x"
         )
     ingest_table(results.ingest)
+    flood_line(results.flood)
     subscriptions_line(results.subscriptions)
     across_line(results.across)
     for check in results.checks:
@@ -970,6 +1000,26 @@ def ingest_table(results: list[IngestResult]) -> None:
             f"per 1,000 events: server {shown(r.cpu_ms['server'])}, PostgreSQL "
             f"{shown(r.cpu_ms['postgres'])}, load generator {shown(r.cpu_ms['client'])}"
         )
+
+
+def flood_line(result: FloodResult | None) -> None:
+    from tests.bench_ratelimit import (
+        FLOOD_CLIENTS,
+        FLOOD_PER_SECOND,
+        LIMIT_PER_MINUTE,
+        STEADY_PER_SECOND,
+    )
+
+    if result is None:
+        return
+    print(
+        f"  rate limits ({LIMIT_PER_MINUTE:,}/min): {FLOOD_CLIENTS} clients of one partner at "
+        f"{FLOOD_PER_SECOND:.0f}/s answered {result.flood_statuses}; the other partner at "
+        f"{STEADY_PER_SECOND:.0f}/s answered {result.steady_statuses}: p50 "
+        f"{result.alone_p50_ms:.1f} ms alone, {result.flooded_p50_ms:.1f} ms flooded; p99 "
+        f"{result.alone_p99_ms:.1f} ms alone, {result.flooded_p99_ms:.1f} ms flooded: "
+        f"{result.ratio:.2f}x (target <= 1.5x)"
+    )
 
 
 def subscriptions_line(result: SubscriptionResult | None) -> None:
@@ -1042,6 +1092,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--subscriptions-only",
         action="store_true",
         help="measure subscriptions only (no query runs, no ingest)",
+    )
+    parser.add_argument(
+        "--ratelimit-only",
+        action="store_true",
+        help="measure a partner flooding at twice its rate limit beside a steady one",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,31 @@ class Server:
                 self.process.kill()
 
 
+@contextlib.asynccontextmanager
+async def running(server: Server) -> AsyncIterator[Server]:
+    """The server started, and stopped however the test ends."""
+    try:
+        await server.start()
+        yield server
+    finally:
+        await server.stop()
+
+
+def production_env(url: str, folder: Path, **extra: str) -> dict[str, str]:
+    """A production server's environment: tokens checked with an outside issuer's public key
+    (kept in folder/issuer), its data in folder/data."""
+    from graph.keys import ensure_dev_keys
+
+    key = ensure_dev_keys(folder / "issuer").public_key_path
+    return server_env(
+        url,
+        folder / "data",
+        HARBORGRAPH_ENV="production",
+        HARBORGRAPH_JWT_PUBLIC_KEY_FILE=str(key),
+        **extra,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -90,5 +116,6 @@ def server_env(url: str, data: Path, **extra: str) -> dict[str, str]:
         "HARBORGRAPH_DATA_DIR": str(data),
         "HARBORGRAPH_HOST": "127.0.0.1",
         "HARBORGRAPH_PORT": str(free_port()),
+        "HARBORGRAPH_RATE_LIMIT_PER_MINUTE": "1000000",  # tests of the limit set their own
         **extra,
     }

@@ -6,15 +6,46 @@
 // SCREENSHOTS (a directory), CARRIER_TOKEN (a carrier's token, pasted to sign in),
 // CARRIER_BOX (a container of that carrier, with a hold), TRUCKER_BOX (a container the demo
 // trucker may see), TERMINAL_SMDG (the demo terminal's SMDG code), LIVE_EVENT (a DCSA event
-// of CARRIER_BOX, published by the carrier while its page follows the box).
+// of CARRIER_BOX, published by the carrier while its page follows the box); TRUSTED_IDS (a
+// JSON list: the server runs only these trusted documents) when it was started with them.
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import path from "node:path";
 
 const origin = process.env.PORTAL_URL;
 const shots = process.env.SCREENSHOTS;
+const trusted = process.env.TRUSTED_IDS ? JSON.parse(process.env.TRUSTED_IDS) : null;
 const figures = {};
+
+// What the page sends to /graphql (POST bodies and WebSocket subscribe payloads).
+function recordOperations(page, sent) {
+  page.on("request", (request) => {
+    if (request.url() === origin + "/graphql" && request.method() === "POST") sent.push(request.postDataJSON());
+  });
+  page.on("websocket", (socket) =>
+    socket.on("framesent", ({ payload }) => {
+      const message = JSON.parse(payload);
+      if (message.type === "subscribe") sent.push(message.payload);
+    }),
+  );
+}
+
+// Every operation goes by its id (APQ, Apollo's protocol): a text only beside the id that is
+// its SHA-256; with trusted documents, never a text, and only listed ids.
+function byIdOnly(sent) {
+  assert.ok(sent.length > 0, "the page sent operations");
+  for (const body of sent) {
+    const id = body.extensions?.persistedQuery?.sha256Hash;
+    assert.match(id ?? "", /^[0-9a-f]{64}$/, `${body.operationName} has an id`);
+    if (body.query !== undefined) {
+      assert.equal(trusted, null, `${body.operationName} went by its id alone`);
+      assert.equal(createHash("sha256").update(body.query).digest("hex"), id);
+    }
+    if (trusted) assert.ok(trusted.includes(id), `${body.operationName}'s id is listed`);
+  }
+}
 
 // Signs in with a pasted token, or (in development) as a demo partner of `kind`.
 async function signedIn(browser, { token, kind }, viewport, label) {
@@ -25,6 +56,8 @@ async function signedIn(browser, { token, kind }, viewport, label) {
   page.on("request", (request) => {
     if (!request.url().startsWith(origin + "/")) foreign.push(request.url());
   });
+  const sent = [];
+  recordOperations(page, sent);
   await page.goto(origin + "/portal");
   let started;
   if (token) {
@@ -46,7 +79,7 @@ async function signedIn(browser, { token, kind }, viewport, label) {
     await page.evaluate(() => performance.getEntriesByName("harborgraph:first-data")[0].startTime),
   );
   await context.tracing.stop({ path: path.join(shots, `${label}-trace.zip`) });
-  return { page, foreign };
+  return { page, foreign, sent };
 }
 
 async function lookUp(page, number) {
@@ -89,6 +122,7 @@ try {
   const serious = axe.violations.filter((v) => ["serious", "critical"].includes(v.impact));
   assert.deepEqual(serious.map((v) => v.id), [], "no serious or critical accessibility violation");
   assert.deepEqual(carrier.foreign, [], "every request goes to the app's own origin");
+  byIdOnly(carrier.sent);
 
   // A trucker at 390 px: no commodity, no consignee; the page fits the width.
   const trucker = await signedIn(browser, { kind: "TRUCKER" }, { width: 390, height: 844 }, "trucker");
@@ -99,6 +133,7 @@ try {
   assert.ok(width <= 390, `the page fits 390 px (it is ${width})`);
   await trucker.page.screenshot({ path: path.join(shots, "trucker-390.png"), fullPage: true });
   assert.deepEqual(trucker.foreign, [], "every request goes to the app's own origin");
+  byIdOnly(trucker.sent);
   const token = await trucker.page.evaluate(() => JSON.stringify(localStorage));
   assert.equal(token, "{}", "nothing is kept in localStorage");
 
@@ -112,6 +147,7 @@ try {
   const terminalSerious = terminalAxe.violations.filter((v) => ["serious", "critical"].includes(v.impact));
   assert.deepEqual(terminalSerious.map((v) => v.id), [], "no serious or critical accessibility violation");
   assert.deepEqual(terminal.foreign, [], "every request goes to the app's own origin");
+  byIdOnly(terminal.sent);
 } finally {
   await browser.close();
 }

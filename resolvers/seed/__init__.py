@@ -38,6 +38,7 @@ __all__ = ["AlreadySeededError", "SeedReport", "generate", "is_seeded", "seed"]
 RUNTIME_TABLES = (
     "community.audit_event",
     "community.open_operation",
+    "community.rate_count",
     "cargo.event_retraction",
     "cargo.change_log",
     "cargo.event_subscription",

@@ -6,6 +6,7 @@ The trail is shared by every test of the session, so each test names its operati
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 from typing import Any
@@ -13,6 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from graph.audit import AuditSink
+from graph.database import create_pool
+from graph.settings import Settings
+from resolvers.community import AuditRecord
 from resolvers.sources import SourcePools
 from tests.conftest import Api, Tokens
 from tests.helpers import audit_rows, flush_audit, post_named, unique_name
@@ -153,3 +158,42 @@ async def test_operation_named_only_in_the_document_is_recorded(
     await flush_audit(app_client)
     rows = await audit_rows(seeded_pools, name)
     assert [(r["organization_code"], r["fields"]) for r in rows] == [("MSCU", [])]
+
+
+async def test_a_record_the_database_refuses_loses_no_other_records_row(
+    writable_url: str, test_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the fuzzer (tests/fuzz/): one bad record used to lose its whole batch."""
+    pool = await create_pool(writable_url, test_settings)
+    sink = AuditSink(pool)
+    good, also_good = unique_name("Kept"), unique_name("AlsoKept")
+    records = [_record(good), _record("Bad\x00Name"), _record(also_good)]
+    try:
+        sink.start()
+        with caplog.at_level(logging.ERROR, logger="harborgraph.audit"):
+            for record in records:
+                sink.submit(record)
+            await sink.flush()
+        kept = await pool.fetch(
+            "SELECT operation_name FROM community.audit_event WHERE operation_name = ANY($1)",
+            [good, also_good],
+        )
+    finally:
+        await sink.stop()
+        await pool.close()
+    assert sorted(r["operation_name"] for r in kept) == sorted([good, also_good])
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "an audit row could not be written"
+    ]
+
+
+def _record(operation: str) -> AuditRecord:
+    return AuditRecord(
+        occurred_at=datetime.datetime.now(datetime.UTC),
+        organization_code="MSCU",
+        subject="MSCU:cli",
+        operation_name=operation,
+        fields=["Container.consignee"],
+        rows_counted=1,
+        denials="{}",
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import uuid
 
 import asyncpg
@@ -351,6 +353,11 @@ async def test_get_filters_as_the_spec_says(app_client: httpx.AsyncClient, token
             "sort",
             "events are sorted by eventCreatedDateTime:ASC only",
         ),
+        (
+            {"eventCreatedDateTime:lt": "0001-01-01T00:00:00+14:00"},
+            "eventCreatedDateTime:lt",
+            "'0001-01-01T00:00:00+14:00' is out of range once converted to UTC",
+        ),
     ],
 )
 async def test_get_refuses_what_it_cannot_answer_naming_the_parameter(
@@ -381,3 +388,90 @@ async def test_a_batch_that_waits_past_the_statement_timeout_is_503_and_stores_n
     )
     retried = await impatient_client.post(PATH, json=[event], headers=bearer(token))
     assert retried.status_code == 201
+
+
+# --- Hostile values (found by the fuzzer, tests/fuzz/): a 400, never a 500 -------------------
+
+
+def sent(body: object) -> bytes:
+    """JSON as the wire may carry it: lone surrogates and NUL as escapes (httpx's `json=`
+    cannot encode a lone surrogate)."""
+    return json.dumps(body).encode()
+
+
+def cursor(state: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"f": {}, "k": ["0001-01-01T00:00:00+14:00", str(uuid.UUID(int=1))]},
+        {"f": {}, "k": ["9999-12-31T23:59:59-14:00", str(uuid.UUID(int=1))]},
+    ],
+)
+async def test_a_cursor_past_utcs_range_is_400(
+    app_client: httpx.AsyncClient, tokens: Tokens, state: object
+) -> None:
+    token = tokens.mint("POLA", "cargo:read")
+    params = {"cursor": cursor(state)}
+    response = await app_client.get(PATH, params=params, headers=bearer(token))
+    assert response.status_code == 400, response.text
+    assert response.json()["statusCodeMessage"] == (
+        "a value cannot be stored or compared (out of range or invalid characters)"
+    )
+
+
+async def test_an_event_id_with_a_lone_surrogate_is_echoed_as_an_escape(
+    writable_client: httpx.AsyncClient, tokens: Tokens, mscu_visit: Visit
+) -> None:
+    token = tokens.mint("MSCU", "events:write")
+    headers = {**bearer(token), "Content-Type": "application/json"}
+    event = adapted(mscu_visit, eventID="\ud800")
+    response = await writable_client.post(PATH, content=sent([event]), headers=headers)
+    assert response.status_code == 400, response.text
+    assert b"\\ud800" in response.content  # JSON's escape: the body is ASCII
+    assert response.json()["results"][0]["eventID"] == "\ud800"
+
+
+@pytest.mark.parametrize(("key", "shown"), [("\x00", "\\x00"), ("\ud800", "\\ud800")])
+async def test_an_unknown_key_that_postgresql_cannot_store_is_refused_and_audited(
+    writable_client: httpx.AsyncClient,
+    tokens: Tokens,
+    mscu_visit: Visit,
+    writable_url: str,
+    key: str,
+    shown: str,
+) -> None:
+    token = tokens.mint("MSCU", "events:write")
+    headers = {**bearer(token), "Content-Type": "application/json"}
+    event = adapted(mscu_visit, **{key: "x"})
+    response = await writable_client.post(PATH, content=sent([event]), headers=headers)
+    assert response.status_code == 400, response.text
+    assert [e["property"] for e in response.json()["errors"]] == [f"[0].{shown}"]
+    await flush_audit(writable_client)
+    connection = await asyncpg.connect(writable_url)
+    try:
+        writes = await connection.fetchval(
+            "SELECT writes FROM community.audit_event WHERE operation_name = $1",
+            f"POST {PATH}",
+        )
+    finally:
+        await connection.close()
+    assert json.loads(writes)["rejected"] == [{"index": 0, "code": "INVALID", "field": shown}]
+
+
+async def test_a_nul_in_a_stored_value_is_400_and_stores_nothing(
+    writable_client: httpx.AsyncClient, tokens: Tokens, mscu_visit: Visit
+) -> None:
+    token = tokens.mint("MSCU", "events:write", "cargo:read")
+    headers = {**bearer(token), "Content-Type": "application/json"}
+    event = adapted(mscu_visit, seals=[{"sealNumber": "VKF\x004567", "sealType": "WIR"}])
+    response = await writable_client.post(PATH, content=sent([event]), headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["statusCodeMessage"] == (
+        "a value cannot be stored or compared (out of range or invalid characters)"
+    )
+    params = {"equipmentReference": mscu_visit.equipment_reference}
+    stored = await writable_client.get(PATH, params=params, headers=bearer(token))
+    assert event["eventID"] not in {e["eventID"] for e in stored.json()}

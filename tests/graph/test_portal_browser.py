@@ -2,6 +2,8 @@
 against `harborgraph serve` on a copy of the seeded database: a carrier (its token pasted)
 looks up its container and sees an event published meanwhile arrive live, a trucker sees no commodity or consignee at 390 px, every request stays on the
 app's origin, axe-core finds no serious violation. Screenshots go to .harborgraph/screenshots.
+Twice: with Automatic Persisted Queries, and with the portal's manifest as the only trusted
+documents (written as `make` writes it), where every operation goes by its listed id alone.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -69,9 +73,21 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture
-async def server(writable_url: str, tmp_path: Path) -> AsyncIterator[Server]:
-    running = Server(writable_url, server_env(writable_url, tmp_path / "data"), tmp_path)
+def portal_manifest(folder: Path) -> dict[str, str]:
+    """The manifest file `make` writes (by the same command), and the variable naming it."""
+    path = folder / "persisted-query-manifest.json"
+    command = [sys.executable, "-m", "graph.cli", "manifest", str(ROOT / "portal" / "operations")]
+    path.write_bytes(subprocess.run(command, capture_output=True, check=True, cwd=ROOT).stdout)
+    return {"HARBORGRAPH_TRUSTED_DOCUMENTS": str(path)}
+
+
+@pytest.fixture(params=["apq", "trusted"])
+async def server(
+    writable_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Server]:
+    trusted = portal_manifest(tmp_path) if request.param == "trusted" else {}
+    env = server_env(writable_url, tmp_path / "data", **trusted)
+    running = Server(writable_url, env, tmp_path)
     try:
         await running.start()
         yield running
@@ -109,10 +125,21 @@ async def boxes(url: str) -> dict[str, str]:
     return found
 
 
+def trusted_ids(server: Server) -> dict[str, str]:
+    """For the spec: the ids the server trusts (it then checks that only they are sent)."""
+    path = server.env.get("HARBORGRAPH_TRUSTED_DOCUMENTS")
+    if path is None:
+        return {}
+    manifest = json.loads(Path(path).read_text())
+    return {"TRUSTED_IDS": json.dumps([o["id"] for o in manifest["operations"]])}
+
+
 async def test_the_portal_in_a_browser(
     server: Server, writable_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    trusted = trusted_ids(server)
+    shots_folder = SCREENSHOTS / "trusted" if trusted else SCREENSHOTS
+    shots_folder.mkdir(parents=True, exist_ok=True)
     scopes = [s.value for s in GRANTS[OrganizationKind.CARRIER]]
     carrier = mint_dev_token(load_settings(server.env), org=CARRIER, scopes=scopes, ttl=600)
     env = {
@@ -121,7 +148,8 @@ async def test_the_portal_in_a_browser(
         "CARRIER_TOKEN": carrier,  # pasted into the sign-in form
         "PORTAL_URL": server.base,
         "CHROMIUM": chromium(),
-        "SCREENSHOTS": str(SCREENSHOTS),
+        "SCREENSHOTS": str(shots_folder),
+        **trusted,
     }
     process = await asyncio.create_subprocess_exec(
         "node", str(SPEC), cwd=ROOT / "portal", env=env,
@@ -131,12 +159,12 @@ async def test_the_portal_in_a_browser(
     assert process.returncode == 0, (out + err).decode()[-3000:]
     figures = json.loads(out.decode().strip().splitlines()[-1])
     with capsys.disabled():  # in the test output: the figures, where screenshots and traces are
-        print(f"\nportal: {figures}; screenshots and traces in {SCREENSHOTS}")
+        print(f"\nportal: {figures}; screenshots and traces in {shots_folder}")
     kinds = ("carrier", "trucker", "terminal")
     assert set(figures) == {
         "live_event_ms",
         *(f"{kind}_first_data_ms" for kind in kinds),
         *(f"{kind}_first_data_after_load_ms" for kind in kinds),
     }
-    shots = {p.name for p in SCREENSHOTS.glob("*.png")}
+    shots = {p.name for p in shots_folder.glob("*.png")}
     assert shots >= {"carrier.png", "trucker-390.png", "terminal.png"}

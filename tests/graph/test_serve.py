@@ -254,7 +254,7 @@ async def test_serve_cold_start_floors_ctrl_c_and_warm_restart() -> None:
                 assert not (data_dir / "pgdata" / "postmaster.pid").exists()
                 _no_traceback(cold)
                 assert SEEDED in cold.output()
-                assert "migrations applied: 18" in cold.output()
+                assert "migrations applied: 19" in cold.output()
 
                 # Warm: the same data, no migration, no second seed.
                 warm = _start(folder, data_dir, port, "warm")

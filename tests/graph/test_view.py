@@ -430,3 +430,23 @@ async def test_a_connection_lost_mid_request_is_503_try_again_never_500(
     again = await writable_client.post("/graphql", json=body, headers=headers)
     # Accepted now, so the lost attempt stored nothing.
     assert again.json() == {"data": {"publishEvents": {"stored": True, "accepted": 1}}}
+
+
+async def test_a_lone_surrogate_echoed_back_is_escaped_not_a_500(
+    writable_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """Found by the fuzzer (tests/fuzz/): orjson refuses what UTF-8 cannot hold."""
+    query = "mutation($e:[EventInput!]!){publishEvents(events:$e){results{eventID outcome}}}"
+    body = {
+        "query": query,
+        "variables": {"e": [{"eventID": "\ud800", "eventCreatedDateTime": "x"}]},
+    }
+    token = tokens.mint("MSCU", "events:write")
+    response = await writable_client.post(
+        "/graphql",
+        content=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    (result,) = json.loads(response.content)["data"]["publishEvents"]["results"]
+    assert result == {"eventID": "\ud800", "outcome": "REJECTED"}

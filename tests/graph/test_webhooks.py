@@ -24,6 +24,7 @@ import uvicorn
 
 from graph.demo import mint_dev_token
 from graph.settings import load_settings
+from tests.conftest import Tokens
 from tests.dcsa_events import Visit, adapted, equipment_event, visits
 from tests.servers import Server, free_port, server_env
 
@@ -224,6 +225,66 @@ async def test_a_bad_subscription_is_refused_naming_the_property_and_nothing_is_
         assert response.status_code == 400, response.text
         assert [e["property"] for e in response.json()["errors"]] == [prop]
         assert (await client.get(PATH, headers=bearer(server))).json() == []
+
+
+async def test_the_list_pages_with_the_spec_headers_current_first_and_next_page(
+    writable_client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """T&T 2.2 requires Current-Page on every page (found by the fuzzer, tests/fuzz/)."""
+    headers = {"Authorization": f"Bearer {tokens.mint('MSCU', 'cargo:read')}"}
+    made = []
+    for n in range(3):
+        body = {"callbackUrl": f"http://127.0.0.1:9/{n}", "secret": SECRET}
+        response = await writable_client.post(PATH, json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        made.append(response.json()["subscriptionID"])
+    first = await writable_client.get(PATH, params={"limit": 2}, headers=headers)
+    assert [s["subscriptionID"] for s in first.json()] == made[:2]
+    assert first.headers["Current-Page"] == first.headers["First-Page"]
+    cursor = first.headers["Next-Page"]
+    second = await writable_client.get(PATH, params={"cursor": cursor}, headers=headers)
+    assert [s["subscriptionID"] for s in second.json()] == made[2:]
+    assert second.headers["Current-Page"] == cursor
+    assert second.headers["First-Page"] == first.headers["First-Page"]
+    assert "Next-Page" not in second.headers
+    again = await writable_client.get(
+        PATH, params={"cursor": second.headers["First-Page"], "limit": 2}, headers=headers
+    )
+    assert again.json() == first.json()
+
+
+PAST_UTC_CURSOR = base64.urlsafe_b64encode(
+    json.dumps(["0001-01-01T00:00:00+14:00", str(uuid.UUID(int=1))]).encode()
+).decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "params"),
+    [
+        ("POST", {"callbackUrl": "http://127.0.0.1:9/\x00", "secret": SECRET}, {}),
+        ("POST", {"callbackUrl": "http://127.0.0.1:9/\ud800", "secret": SECRET}, {}),
+        ("GET", None, {"cursor": PAST_UTC_CURSOR}),
+    ],
+)
+async def test_values_postgresql_cannot_take_are_400_never_500(
+    writable_client: httpx.AsyncClient,
+    tokens: Tokens,
+    method: str,
+    body: object,
+    params: dict[str, str],
+) -> None:
+    """Found by the fuzzer (tests/fuzz/): a NUL or a lone surrogate in a callback, an instant
+    past UTC's range in a cursor."""
+    headers = {"Authorization": f"Bearer {tokens.mint('MSCU', 'cargo:read')}"}
+    content = None if body is None else json.dumps(body).encode()
+    if content is not None:
+        headers["Content-Type"] = "application/json"
+    response = await writable_client.request(
+        method, PATH, content=content, params=params, headers=headers
+    )
+    assert response.status_code == 400, response.text
+    listed = await writable_client.get(PATH, headers=headers)
+    assert listed.json() == []
 
 
 # --- Deliveries ---------------------------------------------------------------------------

@@ -14,9 +14,16 @@ import pytest
 
 from resolvers.cargo import EventCriteria, cargo_rule
 from resolvers.cargo_writes import publish_events
-from resolvers.changes import START, ChangeFeed, LogPosition, append_changes, event_reader
+from resolvers.changes import (
+    LAST,
+    START,
+    ChangeFeed,
+    LogPosition,
+    append_changes,
+    event_reader,
+)
 from resolvers.rules import Rule
-from resolvers.sources import SOURCES, Pool, SourcePools
+from resolvers.sources import DATABASE_UNAVAILABLE, SOURCES, Pool, SourcePools
 from tests.dcsa_events import equipment_event, visits
 from tests.helpers import carrier, no_writes
 
@@ -142,3 +149,39 @@ async def test_the_feed_follows_each_log_where_its_source_lives(
         await feed.stop()
         for pool in pools.values():
             await pool.close()
+
+
+async def test_a_log_whose_database_is_away_at_start_is_read_once_it_answers(
+    pool: Pool, writable_url: str
+) -> None:
+    """The feed starts without the security database: "from now on" is refused there (as a
+    database away, never as the whole log), the other logs are followed, and the security
+    log's head is read when its listener first connects."""
+    away: Pool = await asyncpg.create_pool("postgresql://postgres@127.0.0.1:1/none", min_size=0)
+    reachable = asyncio.Event()
+
+    async def connect_security() -> Any:
+        if not reachable.is_set():
+            raise ConnectionRefusedError(111, "Connection refused")
+        return await asyncpg.connect(writable_url)
+
+    pools = SourcePools({s: away if s == "security" else pool for s in SOURCES})
+    listen = functools.partial(asyncpg.connect, writable_url)
+    feed = ChangeFeed(
+        pools, [(listen, ["cargo", "vessel", "gate"]), (connect_security, ["security"])]
+    )
+    await feed.start()
+    try:
+        with pytest.raises(DATABASE_UNAVAILABLE):
+            feed.now("security")
+        assert feed.now("gate")[0] == feed.heads["gate"]
+        async with pool.acquire() as connection:
+            head = await append_changes(connection, "security", [uuid.uuid4()])
+        moved = asyncio.ensure_future(feed.moved("security"))
+        reachable.set()
+        await asyncio.wait_for(moved, 10)  # the listener's next attempt reads the head
+        assert feed.heads["security"] == head
+        assert feed.now("security") == (head, LAST)
+    finally:
+        await feed.stop()
+        await away.close()

@@ -30,6 +30,7 @@ def test_discover_orders_sources_then_versions() -> None:
         "community/0001_organizations.sql",
         "community/0002_audited_writes.sql",
         "community/0003_open_operations.sql",
+        "community/0004_suspension_and_rate_limits.sql",
         "vessel/0001_vessels_and_port_calls.sql",
         "vessel/0002_change_log.sql",
         "cargo/0001_cargo.sql",

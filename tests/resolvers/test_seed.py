@@ -37,6 +37,7 @@ EXPECTED_COUNTS = {
     "cargo.shipment_party": 3618,
     "community.audit_event": 0,
     "community.open_operation": 0,
+    "community.rate_count": 0,
     "cargo.event_retraction": 0,
     "cargo.change_log": 0,
     "cargo.event_subscription": 0,
@@ -209,6 +210,7 @@ async def test_same_seed_and_anchor_give_identical_rows_another_seed_differs(
         "community.audit_event",
         "community.carrier",
         "community.open_operation",
+        "community.rate_count",
         "vessel.port",
         "vessel.terminal",
     }
