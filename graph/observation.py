@@ -42,8 +42,11 @@ class RequestRecord:
     sql_seconds: float = 0.0
     fallback: bool = False  # the compiled path left the query to the resolvers
     route: str | None = None  # a REST request's route, e.g. "GET /dcsa/tnt/v2/events"
+    principal: Principal | None = None  # who asked, once authenticated
+    authorization: str | None = None  # the header it was authenticated from
 
-    def note(self, principal: Principal) -> None:
+    def note(self, principal: Principal, authorization: str | None) -> None:
+        self.principal, self.authorization = principal, authorization
         self.organization = principal.organization_code
         self.kind = principal.kind.value if principal.kind is not None else None
 

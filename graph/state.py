@@ -63,12 +63,16 @@ class AppState:
         return await organization_by_code(self.pools["community"], code)
 
     async def authenticate(self, authorization: str | None) -> Principal:
+        """The caller; once per request: the rate limit at the door authenticates first, and
+        the route gets the same Principal from the request's record."""
+        record = current()
+        if record and record.principal and record.authorization == authorization:
+            return record.principal
         principal = await authenticate(
             authorization, verify_token=self.tokens, lookup=self.organizations
         )
-        record = current()
         if record is not None:  # the request log's organization and kind
-            record.note(principal)
+            record.note(principal, authorization)
         return principal
 
     async def authenticate_until(self, authorization: str | None) -> tuple[Principal, int | None]:

@@ -27,6 +27,7 @@ class Server:
     folder: Path
     process: asyncio.subprocess.Process | None = None
     workers: int = 1
+    probe: str = "/readyz"  # up once this answers 200 (/healthz: up, ready or not)
 
     @property
     def base(self) -> str:
@@ -46,7 +47,7 @@ class Server:
             while time.monotonic() < deadline:
                 assert self.process.returncode is None, (self.folder / "serve.err").read_text()
                 with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/readyz", timeout=2)).status_code == 200:
+                    if (await client.get(self.probe, timeout=2)).status_code == 200:
                         return
                 await asyncio.sleep(0.2)
         raise AssertionError("the server did not get ready")

@@ -13,8 +13,6 @@ import asyncio
 import contextlib
 import math
 import shutil
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -34,7 +32,7 @@ from resolvers.seed import seed
 from resolvers.sources import SOURCES, SourcePools
 from tests.clusters import Cluster, cluster_folder
 from tests.conftest import TEST_ANCHOR, TEST_SCALE, TEST_SEED
-from tests.servers import READY_SECONDS, Server, server_env
+from tests.servers import Server, server_env
 
 ISSUER = "https://idp.port.example"
 RESTARTS = 3
@@ -382,29 +380,6 @@ async def test_the_schedule_answers_while_the_security_database_is_away(
     assert not errors_logged(server), errors_logged(server)
 
 
-class Unready(Server):
-    """A server that is up once it answers /healthz: ready or not."""
-
-    async def start(self) -> None:
-        with (self.folder / "serve.err").open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "graph.cli", "serve", "--workers", "1"),
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-        deadline = time.monotonic() + READY_SECONDS
-        async with httpx.AsyncClient(base_url=self.base) as client:
-            while time.monotonic() < deadline:
-                assert self.process.returncode is None, self.log
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz", timeout=2)).status_code == 200:
-                        return
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"the server did not start: {self.log}")
-
-
 async def test_the_server_starts_while_the_security_database_is_away(
     server: Server, clusters: Clusters, keys: DevKeys, tmp_path: Path
 ) -> None:
@@ -418,7 +393,7 @@ async def test_the_server_starts_while_the_security_database_is_away(
         }
     await asyncio.to_thread(clusters.security.stop)
     configured = production(clusters, keys, tmp_path)
-    late = Unready(configured.url, configured.env, configured.folder)
+    late = Server(configured.url, configured.env, configured.folder, probe="/healthz")
     try:
         try:
             await late.start()
