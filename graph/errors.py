@@ -38,6 +38,15 @@ def _request_code(error: GraphQLError) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
+def unexpected(error: GraphQLError) -> bool:
+    """Whether the error is the server's own fault, shown as an INTERNAL_SERVER_ERROR."""
+    original = error.original_error
+    known = (GlobalIDValueError, *DATABASE_UNAVAILABLE, *INPUT_VALUE_ERRORS)
+    if _expected(original) or isinstance(original, known):
+        return False
+    return not (isinstance(original, ValueError) and error.path is None)
+
+
 def _rebuilt(error: GraphQLError, message: str, code: str) -> GraphQLError:
     return GraphQLError(
         message,
@@ -85,7 +94,7 @@ def _classified(error: GraphQLError) -> GraphQLError:
         return _rebuilt(
             error, "the document holds a literal that cannot be read", "GRAPHQL_VALIDATION_FAILED"
         )
-    if not _expected(original):
+    if unexpected(error):
         return _internal(error)
     if error.path is None and not (error.extensions or {}).get("code"):
         return _rebuilt(error, error.message, _request_code(error))

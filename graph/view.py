@@ -22,6 +22,7 @@ from graph.errors import (
     incident_logged,
     internal_message,
     masked,
+    unexpected,
 )
 from graph.graphiql import GRAPHIQL_HTML
 from graph.http import (
@@ -102,9 +103,10 @@ def executed(result: ExecutionResult) -> bool:
 
 
 def _status(result: ExecutionResult, media_type: str) -> int:
-    # graphql-response+json: a request that never executed (parse/validation) is a 400.
+    # graphql-response+json: a request that never executed is the caller's fault (parse,
+    # validation, variables: 400) or the server's (a failure before any field: 500).
     if media_type == GRAPHQL_RESPONSE and not executed(result):
-        return 400
+        return 500 if any(unexpected(error) for error in result.errors or []) else 400
     return 200
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 
 import asyncpg
 import httpx
 import pytest
 
+import schema.compiled.executor as executor
 from tests.conftest import Api, Tokens
 from tests.dcsa_events import equipment_event, visits
 from tests.helpers import held_visit
@@ -450,3 +452,39 @@ async def test_a_lone_surrogate_echoed_back_is_escaped_not_a_500(
     assert response.status_code == 200, response.text
     (result,) = json.loads(response.content)["data"]["publishEvents"]["results"]
     assert result == {"eventID": "\ud800", "outcome": "REJECTED"}
+
+
+CALLS = "query Calls { portCalls(first: 2) { edges { node { id } } } }"
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"), [("application/graphql-response+json", 500), ("application/json", 200)]
+)
+async def test_a_failure_before_any_field_is_the_servers_fault_not_the_callers(
+    api: Api,
+    tokens: Tokens,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    accept: str,
+    status: int,
+) -> None:
+    """A bug in the compiled path fails the whole document, at no field's path: that is a 500
+    under graphql-response+json (a 400 would tell the partner to change its request)."""
+
+    async def broken(*_args: object) -> bytes:
+        raise RuntimeError("a detail of the server's own")
+
+    monkeypatch.setattr(executor, "run_plan", broken)
+    token = tokens.mint("MSCU", "vessel:read")
+    with caplog.at_level(logging.ERROR, logger="harborgraph.errors"):
+        response = await api.post(CALLS, token=token, headers={"Accept": accept})
+    assert response.status_code == status
+    (error,) = response.json()["errors"]
+    assert list(response.json()) == ["errors"]
+    (incident,) = [r for r in caplog.records if r.name == "harborgraph.errors"]
+    reference = incident.getMessage().split()[2]
+    assert error == {
+        "message": f"Internal server error (reference {reference})",
+        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+    }
+    assert "a detail of the server's own" not in response.text
