@@ -38,11 +38,18 @@ def _request_code(error: GraphQLError) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
+# Raised by what a caller sent, or by a database away: not the server's fault.
+KNOWN: tuple[type[BaseException], ...] = (
+    GlobalIDValueError,
+    *DATABASE_UNAVAILABLE,
+    *INPUT_VALUE_ERRORS,
+)
+
+
 def unexpected(error: GraphQLError) -> bool:
     """Whether the error is the server's own fault, shown as an INTERNAL_SERVER_ERROR."""
     original = error.original_error
-    known = (GlobalIDValueError, *DATABASE_UNAVAILABLE, *INPUT_VALUE_ERRORS)
-    if _expected(original) or isinstance(original, known):
+    if _expected(original) or isinstance(original, KNOWN):
         return False
     return not (isinstance(original, ValueError) and error.path is None)
 

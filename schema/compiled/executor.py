@@ -12,6 +12,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
+import asyncpg
 import orjson
 from graphql import GraphQLError, GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetails
@@ -20,7 +21,7 @@ from resolvers.compiled.entities import ENTITIES
 from resolvers.compiled.run import RenderCache, run_plan
 from resolvers.gate import gate_rule
 from resolvers.rules import Rule
-from resolvers.sources import INPUT_VALUE_ERRORS
+from resolvers.sources import DATABASE_UNAVAILABLE, INPUT_VALUE_ERRORS
 from resolvers.vessel import vessel_rules
 from schema.compiled.bindings import bind
 from schema.compiled.planner import Compiled, Planner, Rules, Unsupported
@@ -166,6 +167,10 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
             compiled.bound[key] = (bindings, context.memo.get("warnings", [])[before:])
             return bindings, key
 
+        async def _resolved(self, resolvers: Any) -> Any:
+            result = resolvers()
+            return await result if self.is_awaitable(result) else result
+
         async def _run(self, compiled: Compiled, resolvers: Any) -> Any:
             context: Context = self.context_value
             warnings = list(context.memo.get("warnings", ()))
@@ -176,8 +181,7 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
                 context.memo["warnings"] = warnings
                 reason = str(refusal) if isinstance(refusal, Unsupported) else "refused argument"
                 self._fall_back(reason)
-                result = resolvers()
-                return await result if self.is_awaitable(result) else result
+                return await self._resolved(resolvers)
             rules = await row_rules(context, compiled)
             try:
                 renders = (rendered, (compiled.token, variables))
@@ -186,8 +190,14 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
                 # A value the database cannot take (a NUL byte...): the resolver path names
                 # the field it was given to.
                 self._fall_back("value refused by the database")
-                result = resolvers()
-                return await result if self.is_awaitable(result) else result
+                return await self._resolved(resolvers)
+            except DATABASE_UNAVAILABLE as away:
+                if isinstance(away, asyncpg.QueryCanceledError):
+                    raise  # past the statement timeout: it would be again
+                # A source away: the resolver path answers the others' fields, and each of its
+                # own with an error at that field's path.
+                self._fall_back("a source is unavailable")
+                return await self._resolved(resolvers)
             stats.compiled += 1
             context.memo["execution"] = "compiled"
             if compiled.probes:

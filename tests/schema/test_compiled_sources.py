@@ -17,6 +17,7 @@ import asyncpg
 import pytest
 
 from graph.database import with_database
+from graph.errors import UNAVAILABLE_MESSAGE
 from graph.runtime import migrate_all
 from graph.settings import Settings
 from resolvers.seed import seed
@@ -25,6 +26,7 @@ from tests.conftest import TEST_ANCHOR, Api, SqlCounter, Tokens, _create, _drop,
 from tests.helpers import source_statements
 from tests.schema.operations import generate, seeded_values
 from tests.schema.test_compiled import callers, comparable
+from tests.servers import free_port
 
 CARRIER_QUERY = """
 query($carrier: String!) {
@@ -141,3 +143,50 @@ async def test_generated_operations_answer_alike_across_databases(
             compiled = comparable(await split_api.post(query, variables, token))
             expected = comparable(await split_resolver_api.post(query, variables, token))
             assert compiled == expected, f"seed {9_000 + seed_number}, {label}\n{query}"
+
+
+CALLS_AND_BOXES = """
+query($carrier: String!) {
+  portCalls(first: 3, filter: {carrier: $carrier}) { edges { node {
+    portVisitReference vessel { imo }
+    containers(first: 2) { edges { node { number } } }
+  } } }
+}
+"""
+
+
+async def test_a_source_away_takes_only_its_own_fields(
+    test_settings: Settings,
+    split_api: Api,
+    split_dsns: dict[str, str],
+    sql_counter: SqlCounter,
+    tokens: Tokens,
+) -> None:
+    """The cargo database away (nothing listens where it should be): the calls are answered,
+    each call's containers are null with SERVICE_UNAVAILABLE at their path, on both paths."""
+    token = tokens.mint("CBP", "vessel:read", "cargo:read")
+    variables = {"carrier": await busiest_carrier(split_dsns)}
+    before = (await split_api.post(CALLS_AND_BOXES, variables, token)).json()["data"]
+    away = {**split_dsns, "cargo": f"postgresql://postgres@127.0.0.1:{free_port()}/cargo"}
+    answers = {}
+    for execution in ("compiled", "resolvers"):
+        async with _client(test_settings, away, sql_counter, execution) as api:
+            answers[execution] = await api.post(CALLS_AND_BOXES, variables, token)
+    compiled, resolved = answers["compiled"], answers["resolvers"]
+    assert comparable(compiled) == comparable(resolved)
+    assert (compiled.status_code, compiled.headers.get("retry-after")) == (200, "1")
+    calls = before["portCalls"]["edges"]
+    assert any(call["node"]["containers"]["edges"] for call in calls)
+    body = compiled.json()
+    assert body["data"] == {
+        "portCalls": {"edges": [{"node": {**call["node"], "containers": None}} for call in calls]}
+    }
+    assert body["errors"] == [
+        {
+            "message": UNAVAILABLE_MESSAGE,
+            "locations": body["errors"][n]["locations"],
+            "path": ["portCalls", "edges", n, "node", "containers"],
+            "extensions": {"code": "SERVICE_UNAVAILABLE"},
+        }
+        for n in range(len(calls))
+    ]
