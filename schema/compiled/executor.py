@@ -167,7 +167,11 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
             compiled.bound[key] = (bindings, context.memo.get("warnings", [])[before:])
             return bindings, key
 
-        async def _resolved(self, resolvers: Any) -> Any:
+        async def _resolved(self, resolvers: Any, warnings: list[Any]) -> Any:
+            """The resolver path's answer; the warnings as they were before the bindings were
+            made, as it warns of the same arguments again."""
+            context: Context = self.context_value
+            context.memo["warnings"] = warnings
             result = resolvers()
             return await result if self.is_awaitable(result) else result
 
@@ -178,10 +182,9 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
                 bindings, variables = self._bindings(compiled, context)
             except (GraphQLError, Unsupported) as refusal:
                 # The resolver path reports the refusal at each of its paths.
-                context.memo["warnings"] = warnings
                 reason = str(refusal) if isinstance(refusal, Unsupported) else "refused argument"
                 self._fall_back(reason)
-                return await self._resolved(resolvers)
+                return await self._resolved(resolvers, warnings)
             rules = await row_rules(context, compiled)
             try:
                 renders = (rendered, (compiled.token, variables))
@@ -190,14 +193,14 @@ def compiled_executor(rules: Rules) -> type[AcyclicExecutionContext]:
                 # A value the database cannot take (a NUL byte...): the resolver path names
                 # the field it was given to.
                 self._fall_back("value refused by the database")
-                return await self._resolved(resolvers)
+                return await self._resolved(resolvers, warnings)
             except DATABASE_UNAVAILABLE as away:
                 if isinstance(away, asyncpg.QueryCanceledError):
                     raise  # past the statement timeout: it would be again
                 # A source away: the resolver path answers the others' fields, and each of its
                 # own with an error at that field's path.
                 self._fall_back("a source is unavailable")
-                return await self._resolved(resolvers)
+                return await self._resolved(resolvers, warnings)
             stats.compiled += 1
             context.memo["execution"] = "compiled"
             if compiled.probes:

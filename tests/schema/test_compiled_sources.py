@@ -147,6 +147,7 @@ async def test_generated_operations_answer_alike_across_databases(
 
 CALLS_AND_BOXES = """
 query($carrier: String!) {
+  vessel(imo: "1234568") { name }
   portCalls(first: 3, filter: {carrier: $carrier}) { edges { node {
     portVisitReference vessel { imo }
     containers(first: 2) { edges { node { number } } }
@@ -163,7 +164,8 @@ async def test_a_source_away_takes_only_its_own_fields(
     tokens: Tokens,
 ) -> None:
     """The cargo database away (nothing listens where it should be): the calls are answered,
-    each call's containers are null with SERVICE_UNAVAILABLE at their path, on both paths."""
+    each call's containers are null with SERVICE_UNAVAILABLE at their path, on both paths;
+    an argument's warning (an IMO number whose check digit fails) is given once."""
     token = tokens.mint("CBP", "vessel:read", "cargo:read")
     variables = {"carrier": await busiest_carrier(split_dsns)}
     before = (await split_api.post(CALLS_AND_BOXES, variables, token)).json()["data"]
@@ -178,8 +180,12 @@ async def test_a_source_away_takes_only_its_own_fields(
     calls = before["portCalls"]["edges"]
     assert any(call["node"]["containers"]["edges"] for call in calls)
     body = compiled.json()
+    assert body["extensions"] == {
+        "warnings": ["imo: 1234568 fails the IMO check digit (expected 7)"]
+    }
     assert body["data"] == {
-        "portCalls": {"edges": [{"node": {**call["node"], "containers": None}} for call in calls]}
+        "vessel": None,
+        "portCalls": {"edges": [{"node": {**call["node"], "containers": None}} for call in calls]},
     }
     assert body["errors"] == [
         {
