@@ -321,9 +321,11 @@ class ChangeFeed:
         try:
             await connection.add_listener(CHANNEL, lambda *_: woken.set())
             while not connection.is_closed():
+                # Cleared before the reads: a notification that comes during one is for a
+                # commit it may not see, and must wake the next round.
+                woken.clear()
                 for source in sources:  # also what a lost notification missed
                     await self._read_head(connection, source)
-                woken.clear()
                 # Not wait_for: on Python 3.11 it can swallow a cancellation (stop would hang).
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._poll_seconds):

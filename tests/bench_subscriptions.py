@@ -33,6 +33,9 @@ EVENTS_PER_SECOND = 10
 SECONDS = 30
 CONNECTING_AT_ONCE = 50
 SETTLE_SECONDS = 3.0
+# After the last publish, how long a late delivery is still waited for (and measured): past
+# it, an event is missing.
+LAST_DELIVERY_SECONDS = 15.0
 PROTOCOL = Subprotocol("graphql-transport-ws")
 SUBSCRIPTION = json.dumps(
     {
@@ -140,6 +143,19 @@ async def publish_steadily(
     return sent
 
 
+async def delivered(subscribers: Sequence[Subscriber], sent: dict[str, tuple[str, float]]) -> None:
+    """Until every subscriber has read each of its carrier's events, or LAST_DELIVERY_SECONDS
+    have passed."""
+    expected = {
+        c: {i for i, (carrier, _) in sent.items() if carrier == c} for c, _ in sent.values()
+    }
+    deadline = time.monotonic() + LAST_DELIVERY_SECONDS
+    while time.monotonic() < deadline:
+        if all(expected.get(s.carrier, set()) <= s.received.keys() for s in subscribers):
+            return
+        await asyncio.sleep(0.1)
+
+
 def latencies(subscribers: Sequence[Subscriber], sent: dict[str, tuple[str, float]]) -> list[float]:
     """Each delivery's latency in ms; raises if any subscriber's events are not exactly its
     carrier's, once each."""
@@ -180,7 +196,7 @@ async def measure_subscriptions(
     reading = [asyncio.create_task(read(s)) for s in subscribers]
     try:
         sent = await publish_steadily(base, {c: writers[c] for c in readers}, visits)
-        await asyncio.sleep(SETTLE_SECONDS)  # the last deliveries
+        await delivered(subscribers, sent)
     finally:
         for task in reading:
             task.cancel()

@@ -185,3 +185,54 @@ async def test_a_log_whose_database_is_away_at_start_is_read_once_it_answers(
     finally:
         await feed.stop()
         await away.close()
+
+
+class HeldHeadReads:
+    """A listening connection whose next head read, once it has run, is held until `release`:
+    a notification that comes meanwhile is for a commit that read did not see."""
+
+    def __init__(self, connection: asyncpg.Connection[Any]) -> None:
+        self.connection = connection
+        self.hold = False
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        value = await self.connection.fetchval(sql, *args)
+        if self.hold:
+            self.hold = False
+            self.holding.set()
+            await self.release.wait()
+        return value
+
+
+async def test_a_notification_during_a_head_read_is_not_lost(pool: Pool, writable_url: str) -> None:
+    held: list[HeldHeadReads] = []
+
+    async def connect() -> Any:
+        held.append(HeldHeadReads(await asyncpg.connect(writable_url)))
+        return held[-1]
+
+    # No poll within the test: only a notification moves the head.
+    feed = ChangeFeed(SourcePools(dict.fromkeys(SOURCES, pool)), [(connect, ["gate"])], 60.0)
+    await feed.start()
+    try:
+        await asyncio.sleep(0.2)  # the listener waits
+        (listener,) = held
+        listener.hold = True
+        async with pool.acquire() as connection:
+            first = await append_changes(connection, "gate", [1])
+        await asyncio.wait_for(listener.holding.wait(), 5)  # it read `first`, and is held
+        async with pool.acquire() as connection:
+            second = await append_changes(connection, "gate", [2])
+        await asyncio.sleep(0.2)  # the second commit's notification reaches the listener
+        listener.release.set()
+        async with asyncio.timeout(5):
+            while feed.heads["gate"] < second:
+                await feed.moved("gate")
+        assert first < second == feed.heads["gate"]
+    finally:
+        await feed.stop()
