@@ -113,9 +113,11 @@ def measure_flood(base: str, steady_token: str, flooding_token: str) -> FloodRes
     try:
         time.sleep(1.0)
         flooded, steady_statuses = steady(base, steady_token, SECONDS)
+        flood.join(timeout=30)
+        if answers.empty():  # its statuses are small: put whole before it ended
+            raise RuntimeError(f"the flooding partner's process failed (exit {flood.exitcode})")
         flood_statuses: dict[int, int] = answers.get()
     finally:
-        flood.join(timeout=30)
         if flood.is_alive():
             flood.kill()
     return FloodResult(
