@@ -143,12 +143,18 @@ async def publish_steadily(
     return sent
 
 
+def by_carrier(sent: dict[str, tuple[str, float]]) -> dict[str, set[str]]:
+    """Each carrier's events: what each of its subscribers must read, once."""
+    found: dict[str, set[str]] = {}
+    for event_id, (carrier, _) in sent.items():
+        found.setdefault(carrier, set()).add(event_id)
+    return found
+
+
 async def delivered(subscribers: Sequence[Subscriber], sent: dict[str, tuple[str, float]]) -> None:
     """Until every subscriber has read each of its carrier's events, or LAST_DELIVERY_SECONDS
     have passed."""
-    expected = {
-        c: {i for i, (carrier, _) in sent.items() if carrier == c} for c, _ in sent.values()
-    }
+    expected = by_carrier(sent)
     deadline = time.monotonic() + LAST_DELIVERY_SECONDS
     while time.monotonic() < deadline:
         if all(expected.get(s.carrier, set()) <= s.received.keys() for s in subscribers):
@@ -160,8 +166,9 @@ def latencies(subscribers: Sequence[Subscriber], sent: dict[str, tuple[str, floa
     """Each delivery's latency in ms; raises if any subscriber's events are not exactly its
     carrier's, once each."""
     found: list[float] = []
+    events = by_carrier(sent)
     for subscriber in subscribers:
-        expected = {i for i, (carrier, _) in sent.items() if carrier == subscriber.carrier}
+        expected = events.get(subscriber.carrier, set())
         if set(subscriber.received) != expected or subscriber.duplicates:
             missing = len(expected - set(subscriber.received))
             extra = len(set(subscriber.received) - expected)

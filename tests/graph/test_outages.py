@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import copy
 import math
 import shutil
 import time
@@ -203,14 +203,14 @@ def assert_unavailable(answer: Answer) -> None:
 
 def nulled(data: Any, paths: list[list[str | int]]) -> Any:
     """`data` with null at each path (a copy)."""
-    copy = json.loads(json.dumps(data))
+    copied = copy.deepcopy(data)
     for path in paths:
         *parents, last = path
-        node = copy
+        node = copied
         for key in parents:
             node = node[key]
         node[last] = None
-    return copy
+    return copied
 
 
 def assert_whole_or_partial(answer: Answer, expected: Answer) -> None:
